@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Builds the real upstream binaries the tests and the demo need (kube-apiserver,
+# kube-controller-manager, etcd, kstatus) from Go modules into a per-user cache outside
+# the repository. Nothing here is committed but this recipe; each binary is skipped when
+# already present (cache key = component + version). See ../shared/control-plane.md.
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-v1.37.2}
+ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
+CLI_UTILS_VERSION=${CLI_UTILS_VERSION:-v0.37.2}
+SNAPSHOTTER_VERSION=${SNAPSHOTTER_VERSION:-v8.7.0}
+CACHE=${AKSNAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aksnap}
+BIN=$CACHE/bin
+SRC=$CACHE/src
+mkdir -p "$BIN" "$SRC"
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
+
+log() { printf '[build-tools] %s\n' "$*" >&2; }
+
+# gomod_of MODULE@VERSION -> path of the module's go.mod in the module cache
+gomod_of() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",\{0,1\}$/\1/p'; }
+moddir_of() { go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p'; }
+
+# Writes `replace` lines turning the target module's local-path replaces into
+# versioned module requirements: ./staging/src/k8s.io/x => k8s.io/x <staging version>,
+# ./sub => <module>/sub <version>; other replaces are copied verbatim.
+translate_replaces() { # gomod module version staging_version
+  local gomod=$1 module=$2 version=$3 staging=$4
+  awk -v module="$module" -v version="$version" -v staging="$staging" '
+    /^replace \($/ { inblock=1; next }
+    inblock && /^\)/ { inblock=0; next }
+    /^replace / { sub(/^replace /, ""); line=$0; handle(line); next }
+    inblock { handle($0) }
+    function handle(l,   parts, lhs, rhs, n) {
+      gsub(/^[ \t]+|[ \t]+$/, "", l); if (l == "" || l ~ /^\/\//) return
+      n = split(l, parts, /[ \t]*=>[ \t]*/); lhs = parts[1]; rhs = parts[2]
+      split(lhs, lp, /[ \t]+/); lhsmod = lp[1]
+      if (rhs ~ /^\.\/staging\/src\//) { sub(/^\.\/staging\/src\//, "", rhs); print "replace " lhsmod " => " rhs " " staging }
+      else if (rhs ~ /^\./) {
+        # A sibling or sub-module at a local path: use the published module at the same version when
+        # the major versions agree; otherwise (e.g. FORBIDDEN_DEPENDENCY guards) drop the replace.
+        major = version; sub(/\..*/, "", major)
+        if (lhsmod ~ ("/" major "$")) print "replace " lhsmod " => " lhsmod " " version
+      }
+      else print "replace " l
+    }' "$gomod"
+}
+
+# wrapper NAME MODULE VERSION STAGING_VERSION PKG... : a throwaway module requiring MODULE whose
+# tools.go imports PKGs, with MODULE's replaces translated so `go build` works outside its repo.
+wrapper() {
+  local name=$1 module=$2 version=$3 staging=$4; shift 4
+  local dir=$SRC/$name-$version
+  if [ -f "$dir/.ready" ]; then echo "$dir"; return; fi
+  rm -rf "$dir"; mkdir -p "$dir"
+  local gomod; gomod=$(gomod_of "$module@$version")
+  (
+    cd "$dir"
+    go mod init "aksnap.local/wrap/$name" >/dev/null 2>&1
+    translate_replaces "$gomod" "$module" "$version" "$staging" >> go.mod
+    grep -E '^godebug' "$gomod" >> go.mod || true
+    awk '/^godebug \($/,/^\)/' "$gomod" >> go.mod || true
+    {
+      echo '//go:build tools'; echo; echo 'package tools'; echo; echo 'import ('
+      for p in "$@"; do echo "	_ \"$p\""; done
+      echo ')'
+    } > tools.go
+    go get "$module@$version" >&2
+    go mod tidy >&2
+  )
+  touch "$dir/.ready"; echo "$dir"
+}
+
+build_k8s() {
+  local want=()
+  for c in kube-apiserver kube-controller-manager; do [ -x "$BIN/$c-$K8S_VERSION" ] || want+=("$c"); done
+  [ ${#want[@]} -gt 0 ] || return 0
+  local minor; minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  local staging="v0.${K8S_VERSION#v1.}"
+  local dir; dir=$(wrapper kubernetes k8s.io/kubernetes "$K8S_VERSION" "$staging" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager)
+  local vpkg=k8s.io/component-base/version
+  for c in "${want[@]}"; do
+    log "building $c $K8S_VERSION (cold: about 8 minutes on 2 cores)"
+    local t0=$SECONDS
+    (cd "$dir" && go build -trimpath -tags selinux,notest \
+      -ldflags "-s -w -X $vpkg.gitVersion=$K8S_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean" \
+      -o "$BIN/$c-$K8S_VERSION.tmp" "k8s.io/kubernetes/cmd/$c")
+    mv "$BIN/$c-$K8S_VERSION.tmp" "$BIN/$c-$K8S_VERSION"
+    log "built $c in $((SECONDS - t0)) s"
+  done
+}
+
+build_etcd() {
+  [ -x "$BIN/etcd-$ETCD_VERSION" ] && return 0
+  local dir; dir=$(wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSION" go.etcd.io/etcd/server/v3)
+  log "building etcd $ETCD_VERSION"; local t0=$SECONDS
+  (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$BIN/etcd-$ETCD_VERSION.tmp" go.etcd.io/etcd/server/v3)
+  mv "$BIN/etcd-$ETCD_VERSION.tmp" "$BIN/etcd-$ETCD_VERSION"; log "built etcd in $((SECONDS - t0)) s"
+}
+
+# kstatus: a tiny main of our own (hack/kstatus/main.go) built against sigs.k8s.io/cli-utils.
+build_kstatus() {
+  [ -x "$BIN/kstatus-$CLI_UTILS_VERSION" ] && return 0
+  local dir=$SRC/kstatus-$CLI_UTILS_VERSION here; here=$(cd "$(dirname "$0")" && pwd)
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$here/kstatus/main.go" "$dir/"
+  log "building kstatus (cli-utils $CLI_UTILS_VERSION)"; local t0=$SECONDS
+  (cd "$dir" && go mod init aksnap.local/kstatus >/dev/null 2>&1 && go get "sigs.k8s.io/cli-utils@$CLI_UTILS_VERSION" >&2 \
+    && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$BIN/kstatus-$CLI_UTILS_VERSION.tmp" .)
+  mv "$BIN/kstatus-$CLI_UTILS_VERSION.tmp" "$BIN/kstatus-$CLI_UTILS_VERSION"; log "built kstatus in $((SECONDS - t0)) s"
+}
+
+# The CSI snapshot CRDs come from the external-snapshotter client module (not copied into the repo).
+snapshot_crds() {
+  local d; d=$(moddir_of "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION")
+  mkdir -p "$CACHE/crds"
+  cp "$d"/config/crd/*.yaml "$CACHE/crds/" 2>/dev/null || true
+  chmod u+w "$CACHE"/crds/*.yaml
+  rm -f "$CACHE/crds/kustomization.yaml"
+}
+
+main() {
+  local what=${1:-all}
+  case "$what" in
+    control-plane) build_etcd; build_k8s; snapshot_crds ;;
+    kstatus) build_kstatus ;;
+    crds) snapshot_crds ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|crds]" >&2; exit 2 ;;
+  esac
+  # A small manifest the TypeScript harness reads instead of guessing versions.
+  cat > "$CACHE/tools.env" <<ENV
+KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION
+KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
+ETCD=$BIN/etcd-$ETCD_VERSION
+KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION
+SNAPSHOT_CRDS=$CACHE/crds
+ENV
+}
+main "$@"
