@@ -1,0 +1,60 @@
+# aksnap — the two commands are `make demo` and `make test`; everything else they need is set up here.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Node >= 22 (the Azure SDKs and vitest need it): the system one if new enough, else Node 24 from
+# the npm registry into .tools/ (git-ignored).
+NODE_BIN := $(shell hack/ensure-node.sh)
+export PATH := $(NODE_BIN):$(PATH)
+VITEST := node node_modules/vitest/vitest.mjs
+
+.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration manifests demo bench clean
+
+help:
+	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
+	@echo "make test   - lint, typecheck, generated-file drift, unit, contract and integration tests"
+	@echo "(first run on a machine builds kube-apiserver, etcd and friends from Go modules: ~20 min)"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps: node_modules/.installed
+
+# Real upstream binaries built from Go modules into ~/.cache/aksnap (skipped when present).
+tools:
+	bash hack/build-tools.sh all
+
+generate: deps
+	node src/crds/generate.ts
+
+check-generated: deps
+	node src/crds/generate.ts --check
+
+lint: deps
+	node node_modules/eslint/bin/eslint.js --max-warnings 0 .
+
+typecheck: deps
+	node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+
+test-unit: deps
+	$(VITEST) run --project unit
+
+test-contract: deps
+	$(VITEST) run --project contract
+
+test-integration: deps tools
+	$(VITEST) run --project integration
+
+test: deps lint typecheck check-generated tools
+	$(VITEST) run
+
+demo: deps
+	node hack/demo.ts
+
+bench: deps
+	node bench/run.ts
+
+clean:
+	rm -rf dist coverage .demo
