@@ -143,7 +143,12 @@ export class LeaderElector {
     this.#log.info("Attempting to acquire leader lease");
     while (!signal.aborted) {
       const epoch = this.#epoch;
-      const ok = await this.#tryAcquireOrRenew(signal, epoch);
+      // Bound each attempt so a request that never answers cannot stall the candidate forever.
+      const attempt = new AbortController();
+      const timer = this.#clock.setTimer(this.renewDeadlineMs, () => attempt.abort(new Error("lease attempt timed out")));
+      const attemptSignal = AbortSignal.any([signal, attempt.signal]);
+      const ok = await Promise.race([this.#tryAcquireOrRenew(attemptSignal, epoch), abortedAsFalse(attemptSignal)]);
+      timer.cancel();
       if (ok && !signal.aborted && epoch === this.#epoch) {
         this.#leading = true;
         this.#log.info("Successfully acquired lease");

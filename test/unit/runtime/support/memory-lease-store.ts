@@ -2,7 +2,8 @@
 // every write) and fault injection, shared by several candidates in one test.
 import type { LeaseRecord, LeaseStore, LeaseWriteResult, StoredLease } from "../../../../src/runtime/leaderelection.ts";
 
-export type Fault = { kind: "error"; error: Error } | { kind: "hang" };
+/** hang: settles when the caller aborts; stuck: ignores the signal too (a client without timeouts). */
+export type Fault = { kind: "error"; error: Error } | { kind: "hang" } | { kind: "stuck" };
 
 export class MemoryLease {
   stored: StoredLease | null = null;
@@ -54,6 +55,9 @@ export class MemoryLease {
           if (signal === undefined) return;
           signal.addEventListener("abort", () => reject(signal.reason), { once: true });
         });
+        return;
+      case "stuck":
+        await new Promise<void>(() => {});
     }
   }
 }
