@@ -1,0 +1,155 @@
+// SDK clients, one pair per subscription, built once. Every client shares the metrics policy; the
+// two clients of a subscription share its write token bucket (ARM's budget is per subscription).
+
+import { rootCertificates } from "node:tls";
+import { ComputeManagementClient } from "@azure/arm-compute";
+import { ContainerServiceClient } from "@azure/arm-containerservice";
+import type { TokenCredential } from "@azure/core-auth";
+import {
+  createDefaultHttpClient,
+  createPipelineRequest,
+  type HttpClient,
+  type Pipeline,
+  type PipelinePolicy,
+} from "@azure/core-rest-pipeline";
+import type { Logger } from "pino";
+import { parseRetryAfterMs } from "./errors.ts";
+import { armMetricsPolicy, resourceTypeFromUrl, type ArmMetrics } from "./metrics.ts";
+import { createTokenBucket, writeRateLimitPolicy, type Sleep, type WriteRateOptions } from "./ratelimit.ts";
+
+/** Resource Manager endpoints of the Azure clouds; the emulator passes its own URL instead. */
+export const ARM_ENDPOINTS = {
+  public: "https://management.azure.com",
+  china: "https://management.chinacloudapi.cn",
+  usGovernment: "https://management.usgovcloudapi.net",
+} as const;
+
+export interface RetryOptions {
+  /** SDK retries for 408/5xx/network errors and for 429s that carry Retry-After (SDK default 3). */
+  readonly maxRetries?: number;
+  readonly retryDelayInMs?: number;
+  readonly maxRetryDelayInMs?: number;
+}
+
+export interface ArmClientsOptions {
+  readonly endpoint: string;
+  readonly credential: TokenCredential;
+  /** Token scope; defaults to `<endpoint origin>/.default`, which is right for every Azure cloud. */
+  readonly scope?: string;
+  /** Extra CA certificates (PEM) trusted for this endpoint only, on top of Node's roots. */
+  readonly ca?: string | readonly string[];
+  readonly userAgent: string;
+  readonly writeRate: WriteRateOptions | false;
+  readonly retry?: RetryOptions;
+  readonly metrics: ArmMetrics;
+  readonly now: () => number;
+  readonly sleep: Sleep;
+  readonly logger?: Logger;
+}
+
+/** A raw GET through a client's pipeline (auth, TLS, retries, metrics), for LRO status documents. */
+export interface RawResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export interface SubscriptionClients {
+  readonly subscriptionId: string;
+  readonly containerService: ContainerServiceClient;
+  readonly compute: ComputeManagementClient;
+  getJson(url: string): Promise<RawResponse>;
+}
+
+export interface ArmClients {
+  forSubscription(subscriptionId: string): SubscriptionClients;
+}
+
+export function createArmClients(opts: ArmClientsOptions): ArmClients {
+  const cache = new Map<string, SubscriptionClients>();
+  const httpClient: HttpClient = createDefaultHttpClient();
+  const scope = opts.scope ?? `${new URL(opts.endpoint).origin}/.default`;
+  const extraCa = opts.ca === undefined ? undefined : typeof opts.ca === "string" ? [opts.ca] : [...opts.ca];
+  const metricsPolicy = armMetricsPolicy(opts.metrics, opts.now);
+
+  const build = (subscriptionId: string): SubscriptionClients => {
+    const policies: PipelinePolicy[] = [];
+    if (opts.writeRate !== false) {
+      const bucket = createTokenBucket({ ...opts.writeRate, now: opts.now, sleep: opts.sleep });
+      policies.push(
+        writeRateLimitPolicy(bucket, (ms) => {
+          opts.metrics.writeWait.observe(ms / 1000);
+          opts.logger?.debug({ subscriptionId, waitedMs: ms }, "ARM write delayed by the client-side write budget");
+        }),
+      );
+    }
+    if (opts.logger !== undefined) policies.push(throttleLogPolicy(opts.logger, opts.now));
+    // Metrics innermost so latency excludes the bucket wait.
+    policies.push(metricsPolicy);
+    const options = {
+      endpoint: opts.endpoint,
+      credentials: { scopes: [scope] },
+      userAgentOptions: { userAgentPrefix: opts.userAgent },
+      // Node's roots plus ours: trusting the emulator must not mean trusting nothing else.
+      ...(extraCa !== undefined ? { tlsOptions: { ca: [...rootCertificates, ...extraCa] } } : {}),
+      ...(opts.retry !== undefined ? { retryOptions: { ...opts.retry } } : {}),
+      additionalPolicies: policies.map((policy) => ({ policy, position: "perRetry" as const })),
+    };
+    const containerService = new ContainerServiceClient(opts.credential, subscriptionId, options);
+    const compute = new ComputeManagementClient(opts.credential, subscriptionId, options);
+    return {
+      subscriptionId,
+      containerService,
+      compute,
+      getJson: (url) => getJson(containerService.pipeline, httpClient, url),
+    };
+  };
+
+  return {
+    forSubscription(subscriptionId) {
+      const key = subscriptionId.toLowerCase();
+      let c = cache.get(key);
+      if (c === undefined) {
+        c = build(subscriptionId);
+        cache.set(key, c);
+      }
+      return c;
+    },
+  };
+}
+
+async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string): Promise<RawResponse> {
+  const request = createPipelineRequest({ url, method: "GET" });
+  request.headers.set("accept", "application/json");
+  const response = await pipeline.sendRequest(httpClient, request);
+  let body: unknown = undefined;
+  if (response.bodyAsText !== undefined && response.bodyAsText !== null && response.bodyAsText !== "") {
+    try {
+      body = JSON.parse(response.bodyAsText) as unknown;
+    } catch {
+      body = response.bodyAsText;
+    }
+  }
+  return { status: response.status, body };
+}
+
+/** Logs every 429 ARM sends back: throttling is the one ARM response an operator must notice. */
+function throttleLogPolicy(logger: Logger, now: () => number): PipelinePolicy {
+  return {
+    name: "aksnapThrottleLog",
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status === 429) {
+        logger.warn(
+          {
+            method: request.method,
+            resourceType: resourceTypeFromUrl(request.url),
+            retryAfterMs: parseRetryAfterMs({ get: (n) => response.headers.get(n) }, now()),
+            requestId: response.headers.get("x-ms-request-id"),
+          },
+          "ARM throttled a request (429)",
+        );
+      }
+      return response;
+    },
+  };
+}

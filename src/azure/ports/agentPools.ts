@@ -1,0 +1,222 @@
+// Microsoft.ContainerService/managedClusters/agentPools — long-running writes, started and checked
+// without waiting (see ../lro.ts).
+
+import { restorePoller, type AgentPool as SdkAgentPool } from "@azure/arm-containerservice";
+import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import { agentPoolId, parseAgentPoolId, type AgentPoolRef } from "../ids.ts";
+import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext } from "../lro.ts";
+import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
+import type { ArmResult, LroCheck, LroStart } from "../result.ts";
+import { attempt, opt, scopeOf, tagsOf } from "./common.ts";
+
+export interface ProvisioningError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface AgentPool {
+  readonly id: string;
+  readonly name: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly clusterName: string;
+  readonly provisioningState: ProvisioningState;
+  readonly rawProvisioningState?: string;
+  readonly count?: number;
+  readonly vmSize?: string;
+  readonly osType?: string;
+  readonly osSku?: string;
+  readonly mode?: string;
+  readonly orchestratorVersion?: string;
+  readonly currentOrchestratorVersion?: string;
+  readonly nodeImageVersion?: string;
+  readonly enableFips?: boolean;
+  readonly nodeLabels?: Record<string, string>;
+  readonly nodeTaints?: readonly string[];
+  readonly tags?: Record<string, string>;
+  /** creationData.sourceResourceId: the snapshot the pool was created or last upgraded from. */
+  readonly creationSourceResourceId?: string;
+  readonly powerState?: string;
+  readonly eTag?: string;
+  /** status.provisioningError: why the last operation failed. */
+  readonly provisioningError?: ProvisioningError;
+}
+
+export interface AgentPoolSpec {
+  readonly count: number;
+  readonly mode?: "System" | "User";
+  /** Unset: taken from the snapshot when creating from one. */
+  readonly vmSize?: string;
+  readonly orchestratorVersion?: string;
+  readonly osType?: string;
+  readonly osSku?: string;
+  readonly nodeLabels?: Record<string, string>;
+  readonly nodeTaints?: readonly string[];
+  readonly tags?: Record<string, string>;
+  /** A node-pool snapshot id: create the pool from it. */
+  readonly creationSourceResourceId?: string;
+}
+
+export interface WriteConditions {
+  /** Only if the current eTag matches (412 → conflict otherwise). */
+  readonly ifMatch?: string;
+  /** `*`: only if the pool does not exist yet. */
+  readonly ifNoneMatch?: string;
+}
+
+export interface AgentPoolsPort {
+  get(ref: AgentPoolRef): Promise<ArmResult<AgentPool>>;
+  beginCreateOrUpdate(ref: AgentPoolRef, spec: AgentPoolSpec, conditions?: WriteConditions): Promise<LroStart<AgentPool>>;
+  /**
+   * Upgrade an existing pool to a snapshot's Kubernetes version and node image: GET the pool, set
+   * orchestratorVersion and creationData.sourceResourceId, PUT it back with If-Match on its eTag
+   * (every other field unchanged, so nothing is reset by a partial body).
+   */
+  beginUpgradeFromSnapshot(ref: AgentPoolRef, snapshot: { id: string; kubernetesVersion: string }): Promise<LroStart<AgentPool>>;
+  /** Node-image-only upgrade; with `snapshotId`, to that snapshot's image (AKSSnapshotId header). */
+  beginUpgradeNodeImage(ref: AgentPoolRef, snapshotId?: string): Promise<LroStart<undefined>>;
+  /** An absent pool or cluster (204 or 404) is success. */
+  beginDelete(ref: AgentPoolRef): Promise<LroStart<undefined>>;
+  /** Succeeded value: the pool for createOrUpdate/upgradeFromSnapshot; undefined for delete and node-image upgrades (GET the pool). */
+  checkOperation(resumeToken: string): Promise<LroCheck<AgentPool | undefined>>;
+}
+
+export function toAgentPool(p: SdkAgentPool, asked: AgentPoolRef): AgentPool {
+  const parsed = p.id === undefined ? undefined : parseAgentPoolId(p.id);
+  const ref = parsed ?? { ...asked, ...scopeOf(p.id, asked) };
+  const pe = p.status?.provisioningError;
+  return {
+    id: p.id ?? agentPoolId(ref),
+    name: p.name ?? ref.agentPoolName,
+    subscriptionId: ref.subscriptionId,
+    resourceGroup: ref.resourceGroup,
+    clusterName: ref.clusterName,
+    provisioningState: normalizeProvisioningState(p.provisioningState),
+    ...opt("rawProvisioningState", p.provisioningState),
+    ...opt("count", p.count),
+    ...opt("vmSize", p.vmSize),
+    ...opt("osType", p.osType),
+    ...opt("osSku", p.osSKU),
+    ...opt("mode", p.mode),
+    ...opt("orchestratorVersion", p.orchestratorVersion),
+    ...opt("currentOrchestratorVersion", p.currentOrchestratorVersion),
+    ...opt("nodeImageVersion", p.nodeImageVersion),
+    ...opt("enableFips", p.enableFips),
+    ...opt("nodeLabels", p.nodeLabels === undefined ? undefined : { ...p.nodeLabels }),
+    ...opt("nodeTaints", p.nodeTaints === undefined ? undefined : [...p.nodeTaints]),
+    ...opt("tags", p.tags === undefined ? undefined : tagsOf(p.tags)),
+    ...opt("creationSourceResourceId", p.creationData?.sourceResourceId),
+    ...opt("powerState", p.powerState?.code),
+    ...opt("eTag", p.eTag),
+    ...opt(
+      "provisioningError",
+      pe?.code === undefined ? undefined : { code: pe.code, message: pe.message ?? pe.code },
+    ),
+  };
+}
+
+function toSdkAgentPool(spec: AgentPoolSpec): SdkAgentPool {
+  return {
+    count: spec.count,
+    ...opt("mode", spec.mode),
+    ...opt("vmSize", spec.vmSize),
+    ...opt("orchestratorVersion", spec.orchestratorVersion),
+    ...opt("osType", spec.osType),
+    ...opt("osSKU", spec.osSku),
+    ...opt("nodeLabels", spec.nodeLabels === undefined ? undefined : { ...spec.nodeLabels }),
+    ...opt("nodeTaints", spec.nodeTaints === undefined ? undefined : [...spec.nodeTaints]),
+    ...opt("tags", spec.tags === undefined ? undefined : { ...spec.tags }),
+    ...opt("creationData", spec.creationSourceResourceId === undefined ? undefined : { sourceResourceId: spec.creationSourceResourceId }),
+  };
+}
+
+export function createAgentPoolsPort(clients: ArmClients, now: () => number): AgentPoolsPort {
+  const ctx = <T>(c: SubscriptionClients, ref: AgentPoolRef, action: LroAction, map: (r: SdkAgentPool | void | undefined) => T): LroContext<SdkAgentPool | void, T> => ({
+    target: "agentPool",
+    action,
+    clients: c,
+    resourceId: agentPoolId(ref),
+    now,
+    map,
+    provisioningError: async () =>
+      (await c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName)).status?.provisioningError,
+  });
+  const poolOf = (ref: AgentPoolRef) => (r: SdkAgentPool | void | undefined): AgentPool | undefined =>
+    r === undefined || r === null ? undefined : toAgentPool(r, ref);
+  const nothing = (): undefined => undefined;
+
+  const put = async (ref: AgentPoolRef, body: SdkAgentPool, conditions?: WriteConditions): Promise<LroStart<AgentPool>> => {
+    const c = clients.forSubscription(ref.subscriptionId);
+    const started = await startLro(ctx(c, ref, "createOrUpdate", poolOf(ref)), () =>
+      c.containerService.agentPools.createOrUpdate(ref.resourceGroup, ref.clusterName, ref.agentPoolName, body, {
+        ...opt("ifMatch", conditions?.ifMatch),
+        ...opt("ifNoneMatch", conditions?.ifNoneMatch),
+      }),
+    );
+    // A synchronous success always carries the pool; narrow the type for callers.
+    if (started.kind === "succeeded" && started.value === undefined) {
+      return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: "ARM returned no agent pool body" } };
+    }
+    return started as LroStart<AgentPool>;
+  };
+
+  return {
+    get: (ref) =>
+      attempt(now, async () =>
+        toAgentPool(await clients.forSubscription(ref.subscriptionId).containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName), ref),
+      ),
+
+    beginCreateOrUpdate: (ref, spec, conditions) => put(ref, toSdkAgentPool(spec), conditions),
+
+    beginUpgradeFromSnapshot: async (ref, snapshot) => {
+      const c = clients.forSubscription(ref.subscriptionId);
+      const current = await attempt(now, () => c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName));
+      if (!current.ok) return { kind: "failed", error: current.error };
+      // The snapshot decides the node image; keeping the old one would contradict it.
+      const { nodeImageVersion: _oldImage, ...rest } = current.value;
+      const body: SdkAgentPool = {
+        ...rest,
+        orchestratorVersion: snapshot.kubernetesVersion,
+        creationData: { sourceResourceId: snapshot.id },
+      };
+      return put(ref, body, opt("ifMatch", current.value.eTag));
+    },
+
+    beginUpgradeNodeImage: (ref, snapshotId) => {
+      const c = clients.forSubscription(ref.subscriptionId);
+      return startLro(ctx(c, ref, "upgradeNodeImage", nothing), () =>
+        c.containerService.agentPools.upgradeNodeImageVersion(ref.resourceGroup, ref.clusterName, ref.agentPoolName, {
+          // AKS reads the target image from this request header, not from a body.
+          ...(snapshotId !== undefined ? { requestOptions: { headers: { AKSSnapshotId: snapshotId } } } : {}),
+        }),
+      );
+    },
+
+    beginDelete: async (ref) => {
+      const c = clients.forSubscription(ref.subscriptionId);
+      const started = await startLro(ctx(c, ref, "delete", nothing), () =>
+        c.containerService.agentPools.delete(ref.resourceGroup, ref.clusterName, ref.agentPoolName),
+      );
+      // The pool (or its cluster) is already gone: that is what a delete wants.
+      return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
+    },
+
+    checkOperation: async (resumeToken) => {
+      const token = decodeResumeToken(resumeToken);
+      const ref = parseAgentPoolId(token.resourceId);
+      if (token.target !== "agentPool" || ref === undefined) {
+        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the agent pools port`);
+      }
+      const c = clients.forSubscription(token.subscriptionId);
+      const cs = c.containerService;
+      switch (token.action) {
+        case "createOrUpdate":
+          return checkLro(ctx(c, ref, token.action, poolOf(ref)), (s) => restorePoller(cs, s, cs.agentPools.createOrUpdate), token);
+        case "upgradeNodeImage":
+          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(cs, s, cs.agentPools.upgradeNodeImageVersion), token);
+        case "delete":
+          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(cs, s, cs.agentPools.delete), token);
+      }
+    },
+  };
+}
