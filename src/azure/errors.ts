@@ -168,6 +168,8 @@ export function parseRetryAfterMs(headers: HeaderReader, now: number): number | 
   if (value === undefined || value === "") return undefined;
   const seconds = parseNonNegativeNumber(value);
   if (seconds !== undefined) return Math.round(seconds * 1000);
+  // An HTTP-date has a weekday and month name; Date.parse would also read "-3" as a year.
+  if (!/[a-z]/i.test(value)) return undefined;
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);

@@ -74,7 +74,8 @@ export interface SdkOperationState<R> {
 export interface LroContext<R, T> {
   readonly target: LroTarget;
   readonly action: LroAction;
-  readonly clients: SubscriptionClients;
+  /** Only the subscription id and the raw GET for status documents are needed here. */
+  readonly clients: Pick<SubscriptionClients, "subscriptionId" | "getJson">;
   readonly resourceId: string;
   readonly now: () => number;
   /** SDK result → domain value. */
