@@ -34,8 +34,8 @@ export interface ControllerMetrics {
   reconcileTime(controller: string, seconds: number): void;
   /** controller_runtime_active_workers{controller} */
   activeWorkers(controller: string, workers: number): void;
-  /** controller_runtime_max_concurrent_reconciles{controller} */
-  maxConcurrentReconciles(controller: string, workers: number): void;
+  /** Once per controller at start: controller_runtime_max_concurrent_reconciles{controller}. */
+  controllerStarted(controller: string, maxConcurrentReconciles: number): void;
 }
 
 export const noopControllerMetrics: ControllerMetrics = {
@@ -44,7 +44,7 @@ export const noopControllerMetrics: ControllerMetrics = {
   terminalReconcileError: () => {},
   reconcileTime: () => {},
   activeWorkers: () => {},
-  maxConcurrentReconciles: () => {},
+  controllerStarted: () => {},
 };
 
 export interface ControllerOptions {
@@ -132,7 +132,7 @@ export class Controller {
     if (options.stop.aborted) stopQueue();
     else options.stop.addEventListener("abort", stopQueue, { once: true });
     const abortInFlight = options.abortInFlight ?? new AbortController().signal;
-    this.#metrics.maxConcurrentReconciles(this.name, this.maxConcurrentReconciles);
+    this.#metrics.controllerStarted(this.name, this.maxConcurrentReconciles);
     this.#metrics.activeWorkers(this.name, 0);
     this.#logger.info({ controller: this.name, workers: this.maxConcurrentReconciles }, "Starting workers");
     try {

@@ -22,7 +22,7 @@ function recordingMetrics(): ControllerMetrics & { events: string[] } {
     terminalReconcileError: (c) => events.push(`terminal ${c}`),
     reconcileTime: (c, s) => events.push(`time ${c} ${s}`),
     activeWorkers: (c, n) => events.push(`active ${c} ${n}`),
-    maxConcurrentReconciles: (c, n) => events.push(`max ${c} ${n}`),
+    controllerStarted: (c, n) => events.push(`max ${c} ${n}`),
   };
 }
 
