@@ -190,10 +190,20 @@ function quote(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : String(v);
 }
 
+/** The JSON type name the apiserver prints for a value. */
+function jsonType(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "number";
+  return typeof v;
+}
+
 /** TypeBox errors in the apiserver's words, so people see the same text locally and at admission. */
 function toIssues(e: TypeBoxError, root: unknown): Issue[] {
   const path = toPath(e.instancePath, root);
   const value = e.instancePath === "" ? root : valueAt(root, e.instancePath);
+  const limit = String(e.params.limit);
+  const size = Array.isArray(value) ? value.length : isRecord(value) ? Object.keys(value).length : 0;
   switch (e.keyword) {
     case "required":
       return ((e.params.requiredProperties as string[] | undefined) ?? []).map((p) => ({ path: join(path, p), message: "Required value" }));
@@ -201,22 +211,23 @@ function toIssues(e: TypeBoxError, root: unknown): Issue[] {
       const allowed = (e.params.allowedValues as unknown[] | undefined) ?? [];
       return [{ path, message: `Unsupported value: ${quote(value)}: supported values: ${allowed.map(quote).join(", ")}` }];
     }
-    case "maxLength":
-      return [{ path, message: `Too long: may not be more than ${String(e.params.limit)} bytes` }];
-    case "minLength":
-      return [{ path, message: `Invalid value: ${quote(value)}: should be at least ${String(e.params.limit)} chars long` }];
-    case "minimum":
-      return [{ path, message: `Invalid value: ${quote(value)}: should be greater than or equal to ${String(e.params.limit)}` }];
-    case "maximum":
-      return [{ path, message: `Invalid value: ${quote(value)}: should be less than or equal to ${String(e.params.limit)}` }];
-    case "maxItems":
-      return [{ path, message: `Too many: ${Array.isArray(value) ? value.length : "?"}: must have at most ${String(e.params.limit)} items` }];
-    case "minItems":
-      return [{ path, message: `Invalid value: ${Array.isArray(value) ? value.length : "?"}: should have at least ${String(e.params.limit)} items` }];
-    case "maxProperties":
-      return [{ path, message: `Too many: ${isRecord(value) ? Object.keys(value).length : "?"}: must have at most ${String(e.params.limit)} items` }];
     case "type":
-      return [{ path, message: `Invalid value: ${quote(typeof value)}: ${path} in body must be of type ${String(e.params.type)}` }];
+      return [{ path, message: `Invalid value: "${jsonType(value)}": ${path} in body must be of type ${String(e.params.type)}: "${jsonType(value)}"` }];
+    case "maxLength":
+      return [{ path, message: `Too long: may not be more than ${limit} bytes` }];
+    case "minLength":
+      return [{ path, message: `Invalid value: ${quote(value)}: ${path} in body should be at least ${limit} chars long` }];
+    case "minimum":
+      return [{ path, message: `Invalid value: ${quote(value)}: ${path} in body should be greater than or equal to ${limit}` }];
+    case "maximum":
+      return [{ path, message: `Invalid value: ${quote(value)}: ${path} in body should be less than or equal to ${limit}` }];
+    case "maxItems":
+    case "maxProperties":
+      return [{ path, message: `Too many: ${size}: must have at most ${limit} items` }];
+    case "minItems":
+      return [{ path, message: `Invalid value: ${size}: ${path} in body should have at least ${limit} items` }];
+    case "minProperties":
+      return [{ path, message: `Invalid value: ${size}: ${path} in body should have at least ${limit} properties` }];
     default:
       return [{ path, message: e.message }];
   }
