@@ -362,7 +362,7 @@ export function newPoolProperties(input: NewPoolInput): JsonObject {
     maxPods: num(requested["maxPods"]) ?? 110,
     orchestratorVersion: version,
     currentOrchestratorVersion: version,
-    nodeImageVersion: snap?.nodeImageVersion || latestImage(input.state, osSKU),
+    nodeImageVersion: snap?.nodeImageVersion || nonEmpty(requested["nodeImageVersion"]) || latestImage(input.state, osSKU),
     enableFIPS: bool(requested["enableFIPS"]) ?? snap?.enableFIPS ?? false,
     powerState: obj(requested["powerState"]) ?? { code: "Running" },
     eTag: newETag(),
@@ -430,6 +430,12 @@ export function agentPoolsPut(ctx: Ctx): EmuResponse {
   for (const k of ["vmSize", "osType", "enableFIPS"] as const) {
     const want = requested[k];
     if (want !== undefined && want !== "" && JSON.stringify(want) !== JSON.stringify(prev[k])) throw propertyChangeNotAllowed(`properties.${k}`);
+  }
+  // nodeImageVersion is writable since 2025 (a rollback to one of recentlyUsedVersions); the
+  // emulator keeps no history, so only the current value is accepted.
+  const wantImage = nonEmpty(requested["nodeImageVersion"]);
+  if (wantImage !== undefined && wantImage !== str(prev["nodeImageVersion"])) {
+    throw invalidParameter(`Node image version '${wantImage}' is not one of the agent pool's recentlyUsedVersions.`, "properties.nodeImageVersion");
   }
   const next = clone(prev);
   for (const [k, v] of Object.entries(requested)) {

@@ -243,7 +243,7 @@ function withCommon(res: EmuResponse, requestId: string, req: EmuRequest): EmuRe
     headers: {
       "x-ms-request-id": requestId,
       "x-ms-correlation-request-id": req.headers["x-ms-client-request-id"] ?? requestId,
-      "x-ms-routing-request-id": `LOCAL:${new Date().toISOString().replace(/[-:.]/g, "")}:${requestId}`,
+      "x-ms-routing-request-id": `LOCAL:${requestId}`,
       "Cache-Control": "no-cache",
       ...res.headers,
     },

@@ -21,6 +21,8 @@ export interface RequestLogEntry {
   /** Response headers of interest (azure-asyncoperation, location, retry-after*, x-ms-ratelimit-*). */
   readonly responseHeaders: Readonly<Record<string, string>>;
   readonly requestBody: JsonValue | undefined;
+  /** The JSON body sent back (undefined when none): with requestBody, a recorded pair for validators. */
+  readonly responseBody: JsonValue | undefined;
   /** Id of the fault rule that hit this request, if any. */
   readonly fault: string | undefined;
 }

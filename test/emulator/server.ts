@@ -174,7 +174,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       pathname = parsed.pathname;
     }
     const emuReq: EmuRequest = { method, path: parsed.pathname, query: parsed.searchParams, headers, body };
-    const log = (status: number, route: string, responseHeaders: Readonly<Record<string, string>>, fault: string | undefined): void => {
+    const log = (status: number, route: string, responseHeaders: Readonly<Record<string, string>>, fault: string | undefined, responseBody?: JsonValue): void => {
       engine.log.add({
         seq: engine.log.nextSeq(),
         time: new Date(started).toISOString(),
@@ -187,6 +187,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         requestHeaders: { ...pick(headers, REQUEST_HEADERS_OF_INTEREST), ...(headers["authorization"] !== undefined ? { authorization: "present" } : {}) },
         responseHeaders: pick(responseHeaders, RESPONSE_HEADERS_OF_INTEREST),
         requestBody: body,
+        responseBody,
         fault,
       });
     };
@@ -195,7 +196,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       const route = engine.routeFor(method, parsed.pathname)?.name ?? "unmatched";
       const errBody = { error: { code: "InvalidRequestContent", message: "The request content was invalid and could not be deserialized." } };
       send(res, 400, {}, errBody);
-      log(400, route, {}, undefined);
+      log(400, route, {}, undefined, errBody);
       return;
     }
 
@@ -213,7 +214,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       process.stderr.write(`arm-emulator: internal error on ${method} ${pathname}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       const errBody = { error: { code: "InternalServerError", message: `emulator bug: ${err instanceof Error ? err.message : String(err)}` } };
       send(res, 500, {}, errBody);
-      log(500, engine.routeFor(method, parsed.pathname)?.name ?? "unmatched", {}, fault);
+      log(500, engine.routeFor(method, parsed.pathname)?.name ?? "unmatched", {}, fault, errBody);
       return;
     }
     switch (decision.type) {
@@ -227,7 +228,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         return;
       case "respond":
         send(res, decision.response.status, decision.response.headers, decision.response.body);
-        log(decision.response.status, decision.route, decision.response.headers, decision.fault ?? fault);
+        log(decision.response.status, decision.route, decision.response.headers, decision.fault ?? fault, decision.response.body);
         return;
     }
   };
