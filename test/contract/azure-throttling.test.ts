@@ -2,6 +2,7 @@
 // emulator: the client-side write bucket shapes a burst under ARM's limiter (zero 429s), Retry-After
 // in all three header forms is honoured, and errors keep what a controller needs to requeue.
 
+import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { agentPoolId, createAzure, fixedTokenCredential, type AzureOptions, type AzureLayer } from "../../src/azure/index.ts";
@@ -142,6 +143,18 @@ describe("Retry-After", () => {
     expect(r).toMatchObject({ ok: false, error: { kind: "throttled", statusCode: 429 } });
     if (!r.ok) expect(r.error.retryAfterMs).toBeUndefined();
     expect(emu.control.countRequests({ method: "GET", path })).toBe(1);
+  });
+
+  it("every 429 is logged at warn with its Retry-After and request id", async () => {
+    emu.control.addFault({ method: "GET", path, times: 1, action: { kind: "throttle", retryAfterMs: 50 } });
+    const lines: string[] = [];
+    const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(l) });
+    const { az } = layer({ logger });
+    expect((await az.nodePoolSnapshots.get(snap(SUB, "target"))).ok).toBe(true);
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l["level"] === 40);
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ component: "azure", method: "GET", resourceType: "Microsoft.ContainerService/snapshots", retryAfterMs: 50 });
+    expect(warned[0]?.["requestId"]).toBeTruthy();
   });
 
   it("when the SDK may not retry, the ArmError carries Retry-After for the controller's requeue", async () => {
