@@ -23,6 +23,14 @@ export const DeletionPolicySchema = stringEnum(["Delete", "Retain"] as const, {
 });
 export type DeletionPolicy = Static<typeof DeletionPolicySchema>;
 
+export const MissingSnapshotPolicySchema = stringEnum(["Report", "Recreate"] as const, {
+  description:
+    "What the operator does when the ARM snapshot it created is deleted outside it. Report (default): Ready=False with reason " +
+    "SnapshotMissing, nothing recreated (a new snapshot would capture today's node image, not the one backed up). " +
+    "Recreate: take a new snapshot of the source pool if it still exists.",
+});
+export type MissingSnapshotPolicy = Static<typeof MissingSnapshotPolicySchema>;
+
 /** The agent pool to capture: a full ARM id, or its parts. */
 export const AgentPoolSourceSchema = withRules(
   Type.Object(
@@ -97,6 +105,7 @@ export const NodePoolSnapshotSpecSchema = withRules(
       ),
       tags: Type.Optional(Tags("ARM tags for the snapshot, merged with the operator's (aksnap.io-owner, aksnap.io-schedule). Mutable: applied with a tags PATCH.")),
       deletionPolicy: Type.Optional(DeletionPolicySchema),
+      missingSnapshotPolicy: Type.Optional(MissingSnapshotPolicySchema),
     },
     { description: "What to capture and where the snapshot lives." },
   ),
@@ -141,6 +150,12 @@ export const NodePoolSnapshotStatusSchema = Type.Object(
     osSku: Type.Optional(Type.String({ maxLength: 64, description: "OS SKU, e.g. Ubuntu, AzureLinux." })),
     enableFips: Type.Optional(Type.Boolean({ description: "Whether the source pool used a FIPS-enabled OS." })),
     createdAt: Type.Optional(dateTime("When ARM created the snapshot (systemData.createdAt).")),
+    managedTagKeys: Type.Optional(
+      Type.Array(Type.String({ maxLength: 512 }), {
+        maxItems: 50,
+        description: "ARM tag keys the operator set on the snapshot, so a tag removed from spec.tags is removed in ARM while tags others set (e.g. Azure Policy) are kept.",
+      }),
+    ),
   },
   { description: "What the operator observed; written only by the operator." },
 );

@@ -143,6 +143,11 @@ export const badCases: BadCase[] = [
     message: 'Unsupported value: "Keep": supported values: "Delete", "Retain"',
   },
   {
+    name: "nps: unknown missingSnapshotPolicy",
+    manifest: broken("userpool-backup", (s) => (s.missingSnapshotPolicy = "Ignore")),
+    message: 'Unsupported value: "Ignore": supported values: "Report", "Recreate"',
+  },
+  {
     name: "nps: operator-reserved tag",
     manifest: broken("userpool-backup", (s) => (s.tags["aksnap.io-owner"] = "someone/else")),
     message: "tag names starting with 'aksnap.io-' are reserved for the operator",
