@@ -46,8 +46,9 @@ export interface AzureLayer {
 }
 
 export function createAzure(opts: AzureOptions): AzureLayer {
-  const now = opts.clock !== undefined ? () => (opts.clock as AzureClock).now() : () => Date.now();
-  const sleep = opts.clock?.sleep ?? realSleep;
+  const clock = opts.clock;
+  const now = clock !== undefined ? () => clock.now() : () => Date.now();
+  const sleep = clock?.sleep ?? realSleep;
   const writeRate = opts.writeRate === false ? false : { ...DEFAULT_WRITE_RATE, ...(opts.writeRate ?? {}) };
   const logger = opts.logger?.child({ component: "azure" });
   const clients = createArmClients({

@@ -24,11 +24,14 @@ export type LroStart<T> =
 
 /**
  * The answer to `checkOperation(token)`:
- * - inProgress: still running; keep the token.
- * - succeeded / failed: the operation reached a terminal state (failed carries ARM's error code,
- *   read from the resource's provisioningError or the operation status).
- * - unknown: we could not find out this time (throttled, 5xx, network, or the operation record is
- *   gone: notFound). The operation itself may be fine: keep the token, retry per `error`.
+ * - inProgress: still running; store the (possibly updated) token and look again later.
+ * - succeeded: the operation finished; `value` is the resource as ARM now has it.
+ * - failed: stop using this token. Either the operation ended Failed/Canceled (the error carries
+ *   ARM's code, read from the resource's provisioningError or the operation status document), or
+ *   the check itself was refused for good (e.g. notFound: the operation record or the resource is
+ *   gone). Re-read the resource before submitting again.
+ * - unknown: we could not find out this time (throttled, 5xx, network). The operation may be fine:
+ *   keep the token and retry per `error` (retryAfterMs when ARM gave one).
  */
 export type LroCheck<T> =
   | { readonly kind: "inProgress"; readonly resumeToken: string }
