@@ -5,6 +5,7 @@ import { ApiException, KubernetesObjectApi, type KubernetesObject } from "@kuber
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildCrd, type JsonObject } from "../../src/crds/crd.ts";
 import { KINDS, NodePoolSnapshotKind, kindByName, parseAksnapObject } from "../../src/crds/index.ts";
+import { crdType } from "../harness/crds.ts";
 import { createNamespace, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { badCases, loadSamples, updateCases, type Manifest } from "../unit/crds/cases.ts";
 
@@ -38,7 +39,8 @@ describe("the installed CRDs", () => {
   it.each(KINDS.map((k) => [k.kind, k] as const))("%s is served exactly as generated", async (_n, k) => {
     const ours = buildCrd(k);
     const name = (ours.metadata as JsonObject).name as string;
-    const served = (await api.read({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", metadata: { name } })) as unknown as {
+    // Raw JSON (KubernetesObjectApi would map a built-in kind onto its TypeScript model).
+    const served = (await kubeClient(kc).get(crdType, undefined, name)) as unknown as {
       spec: { names: unknown; versions: Array<{ schema: unknown; additionalPrinterColumns: unknown; subresources: unknown }> };
       status: { conditions: Array<{ type: string; status: string }> };
     };
