@@ -9,6 +9,7 @@ K8S_VERSION=${K8S_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 CLI_UTILS_VERSION=${CLI_UTILS_VERSION:-v0.37.2}
 SNAPSHOTTER_VERSION=${SNAPSHOTTER_VERSION:-v8.7.0}
+HELM_VERSION=${HELM_VERSION:-v3.22.0}
 CACHE=${AKSNAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aksnap}
 BIN=$CACHE/bin
 SRC=$CACHE/src
@@ -110,6 +111,15 @@ build_kstatus() {
   mv "$BIN/kstatus-$CLI_UTILS_VERSION.tmp" "$BIN/kstatus-$CLI_UTILS_VERSION"; log "built kstatus in $((SECONDS - t0)) s"
 }
 
+# helm, for the manifest checks (lint + template of the chart). Its go.mod has no replaces,
+# so a plain `go install` of the pinned version works.
+build_helm() {
+  [ -x "$BIN/helm-$HELM_VERSION" ] && return 0
+  log "building helm $HELM_VERSION"; local t0=$SECONDS tmp; tmp=$(mktemp -d)
+  GOBIN=$tmp go install -trimpath -ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  mv "$tmp/helm" "$BIN/helm-$HELM_VERSION"; rm -rf "$tmp"; log "built helm in $((SECONDS - t0)) s"
+}
+
 # The CSI snapshot CRDs come from the external-snapshotter client module (not copied into the repo).
 snapshot_crds() {
   local d; d=$(moddir_of "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION")
@@ -124,9 +134,10 @@ main() {
   case "$what" in
     control-plane) build_etcd; build_k8s; snapshot_crds ;;
     kstatus) build_kstatus ;;
+    helm) build_helm ;;
     crds) snapshot_crds ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|crds]" >&2; exit 2 ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|helm|crds]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions.
   cat > "$CACHE/tools.env" <<ENV
@@ -135,6 +146,7 @@ KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
 ETCD=$BIN/etcd-$ETCD_VERSION
 KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION
 SNAPSHOT_CRDS=$CACHE/crds
+HELM=$BIN/helm-$HELM_VERSION
 ENV
 }
 main "$@"

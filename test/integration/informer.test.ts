@@ -11,7 +11,7 @@ import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
 const configMaps: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
 
 function cm(ns: string, name: string, value: string): KubeObject {
-  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns }, data: { value } };
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: ns, labels: { app: "informer-test" } }, data: { value } };
 }
 
 interface Seen {
@@ -39,7 +39,7 @@ describe("informer on the shared control plane", () => {
     await client.create(configMaps, cm(ns, "a", "1"));
     const ac = new AbortController();
     // A 1 s server-side timeout forces several watch restarts during the test.
-    const inf = new Informer(client, configMaps, { namespace: ns, watchTimeoutSeconds: 1 });
+    const inf = new Informer(client, configMaps, { namespace: ns, labelSelector: "app=informer-test", watchTimeoutSeconds: 1 });
     const seen = record(inf);
     await inf.start(ac.signal);
     expect(await inf.waitForSync()).toBe(true);
@@ -75,7 +75,7 @@ describe("informer across a kube-apiserver restart", () => {
     await client.create(configMaps, cm(ns, "keep", "v1"));
     await client.create(configMaps, cm(ns, "doomed", "v1"));
     const ac = new AbortController();
-    const inf = new Informer(client, configMaps, { namespace: ns, backoff: { initialMs: 1500, maxMs: 3000 } });
+    const inf = new Informer(client, configMaps, { namespace: ns, labelSelector: "app=informer-test", backoff: { initialMs: 1500, maxMs: 3000 } });
     const seen = record(inf);
     await inf.start(ac.signal);
     await inf.waitForSync();

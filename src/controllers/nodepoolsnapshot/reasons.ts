@@ -1,0 +1,40 @@
+// Condition reasons and Event reasons for NodePoolSnapshot: PascalCase, stable, documented in
+// docs/api.md (users search for them). Changing one is an API change.
+export const Reasons = {
+  // Ready=True
+  SnapshotReady: "SnapshotReady",
+  // Reconciling=True (work in flight; retried)
+  Creating: "Creating",
+  UpdatingTags: "UpdatingTags",
+  Throttled: "Throttled",
+  ArmUnavailable: "ArmUnavailable",
+  ArmConflict: "ArmConflict",
+  Deleting: "Deleting",
+  // Ready=False without Stalled (retried slowly, may heal by itself)
+  SnapshotMissing: "SnapshotMissing",
+  // Stalled=True (needs a change to the spec or the world)
+  InvalidSpec: "InvalidSpec",
+  SubscriptionUnknown: "SubscriptionUnknown",
+  ScopeNotAllowed: "ScopeNotAllowed",
+  SourceAgentPoolNotFound: "SourceAgentPoolNotFound",
+  ResourceGroupNotFound: "ResourceGroupNotFound",
+  LocationMismatch: "LocationMismatch",
+  SnapshotNameConflict: "SnapshotNameConflict",
+  AdoptedSnapshotNotFound: "AdoptedSnapshotNotFound",
+  ArmRequestRejected: "ArmRequestRejected",
+  DeleteFailed: "DeleteFailed",
+} as const;
+
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+/** Event reasons (Normal unless noted). */
+export const EventReasons = {
+  Created: "SnapshotCreated",
+  Found: "SnapshotFound",
+  Adopted: "SnapshotAdopted",
+  TagsUpdated: "TagsUpdated",
+  Deleted: "SnapshotDeleted",
+  Retained: "SnapshotRetained",
+  Missing: "SnapshotMissing", // Warning
+  Recreated: "SnapshotRecreated",
+} as const;

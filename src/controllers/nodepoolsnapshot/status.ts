@@ -1,0 +1,40 @@
+// Pure status computation for NodePoolSnapshot: the ARM snapshot's read-only properties mirrored
+// into status, plus kstatus conditions. Time is passed in.
+import { applyReadiness, type Readiness } from "../../conditions/conditions.ts";
+import type { NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
+import type { NodePoolSnapshot as ArmSnapshot } from "../../azure/ports/nodePoolSnapshots.ts";
+
+/** The status fields that mirror the ARM snapshot. */
+export function mirror(s: ArmSnapshot): Partial<NodePoolSnapshotStatus> {
+  const out: Partial<NodePoolSnapshotStatus> = { snapshotId: s.id, location: s.location };
+  if (s.sourceResourceId !== undefined) out.sourceResourceId = s.sourceResourceId;
+  if (s.kubernetesVersion !== undefined) out.kubernetesVersion = s.kubernetesVersion;
+  if (s.nodeImageVersion !== undefined) out.nodeImageVersion = s.nodeImageVersion;
+  if (s.vmSize !== undefined) out.vmSize = s.vmSize;
+  if (s.osType !== undefined) out.osType = s.osType;
+  if (s.osSku !== undefined) out.osSku = s.osSku;
+  if (s.enableFips !== undefined) out.enableFips = s.enableFips;
+  if (s.createdAt !== undefined) out.createdAt = s.createdAt;
+  return out;
+}
+
+export interface StatusInput {
+  prev: NodePoolSnapshotStatus | undefined;
+  generation: number;
+  readiness: Readiness;
+  now: Date;
+  /** When set, replaces the mirrored fields (a fresh read of the ARM snapshot). */
+  snapshot?: ArmSnapshot;
+  /** Tag keys the operator now manages on the ARM snapshot (for three-way tag merges). */
+  managedTagKeys?: string[];
+}
+
+export function nextStatus(input: StatusInput): NodePoolSnapshotStatus {
+  const prev = input.prev ?? {};
+  const base: NodePoolSnapshotStatus = { ...prev };
+  if (input.snapshot) Object.assign(base, mirror(input.snapshot));
+  if (input.managedTagKeys) base.managedTagKeys = [...input.managedTagKeys].sort();
+  base.observedGeneration = input.generation;
+  base.conditions = applyReadiness(prev.conditions ?? [], input.readiness, input.generation, input.now);
+  return base;
+}

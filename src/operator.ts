@@ -1,0 +1,195 @@
+// Builds the running operator from a Config: kube client, informers, ARM ports, controllers,
+// manager, metrics. main.ts only parses config and handles the process; tests can build the same
+// operator in-process.
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
+import { pino, type Logger } from "pino";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
+import { parseBindAddress, type Config } from "./config.ts";
+import { createNodePoolSnapshotReconciler } from "./controllers/nodepoolsnapshot/reconciler.ts";
+import { NodePoolSnapshotKind } from "./crds/nodepoolsnapshot.ts";
+import { KubeClient, objectKey, type KubeObject } from "./kube/client.ts";
+import { KubeEventRecorder } from "./kube/events.ts";
+import { Informer } from "./kube/informer.ts";
+import { SystemClock } from "./runtime/clock.ts";
+import { Controller } from "./runtime/controller.ts";
+import { LeaderElector } from "./runtime/leaderelection.ts";
+import { KubeLeaseStore } from "./runtime/lease-store-kube.ts";
+import { Manager } from "./runtime/manager.ts";
+import { promControllerMetrics, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
+
+export const VERSION = "0.1.0";
+
+export interface Operator {
+  manager: Manager;
+  registry: Registry;
+  log: Logger;
+  /** Runs until the signal aborts; resolves after a graceful shutdown. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export function createLogger(level: Config["logLevel"]): Logger {
+  return pino({
+    level,
+    base: { component: "aksnap" },
+    redact: { paths: ["token", "*.token", "authorization", "*.authorization", "headers.authorization"], censor: "[redacted]" },
+  });
+}
+
+export function loadKubeConfig(cfg: Config): KubeConfig {
+  const kc = new KubeConfig();
+  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+function azureFrom(cfg: Config, registry: Registry, log: Logger): AzureLayer {
+  const credential = (() => {
+    switch (cfg.credential) {
+      case "static-token":
+        return createCredential({ mode: "static", credential: fixedTokenCredential(cfg.staticToken ?? "", Date.now) });
+      case "default":
+        return createCredential({
+          mode: "default",
+          ...(cfg.azure.clientId ? { managedIdentityClientId: cfg.azure.clientId } : {}),
+          ...(cfg.azure.tenantId ? { tenantId: cfg.azure.tenantId } : {}),
+          ...(cfg.azure.authorityHost ? { authorityHost: cfg.azure.authorityHost } : {}),
+        });
+      case "workload-identity":
+        return createCredential({
+          mode: "workload-identity",
+          clientId: cfg.azure.clientId ?? "",
+          tenantId: cfg.azure.tenantId ?? "",
+          tokenFilePath: cfg.azure.federatedTokenFile ?? "",
+          ...(cfg.azure.authorityHost ? { authorityHost: cfg.azure.authorityHost } : {}),
+        });
+    }
+  })();
+  return createAzure({
+    endpoint: cfg.armEndpoint,
+    credential,
+    ...(cfg.armCaFile ? { ca: readFileSync(cfg.armCaFile, "utf8") } : {}),
+    writeRate: { ratePerSecond: cfg.armWriteQps, burst: cfg.armWriteBurst },
+    // The SDK would sleep through Retry-After inside a call, holding a worker; instead a failed
+    // call returns at once and the controller requeues honouring retryAfterMs.
+    retry: { maxRetries: 0 },
+    registry,
+    logger: log,
+    userAgent: `aksnap/${VERSION}`,
+  });
+}
+
+/** One informer per watched namespace (or one cluster-wide), all feeding the same controller. */
+function informersFor(client: KubeClient, cfg: Config, log: Logger): Informer[] {
+  const rt = NodePoolSnapshotKind.resource;
+  const nss = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
+  return nss.map((ns) => new Informer(client, rt, { ...(ns ? { namespace: ns } : {}), log: log.child({ informer: rt.plural, namespace: ns ?? "*" }) }));
+}
+
+export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: KubeConfig } = {}): Operator {
+  const log = opts.log ?? createLogger(cfg.logLevel);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const kc = opts.kubeConfig ?? loadKubeConfig(cfg);
+  const client = new KubeClient(kc);
+  const clock = new SystemClock();
+  const azure = azureFrom(cfg, registry, log);
+
+  const informers = informersFor(client, cfg, log);
+  const cache = {
+    get(key: string): KubeObject | undefined {
+      for (const inf of informers) {
+        const o = inf.get(key);
+        if (o) return o;
+      }
+      return undefined;
+    },
+  };
+  const events = new KubeEventRecorder(client, "aksnap", { onError: (e) => log.warn({ err: String(e) }, "could not record event") });
+  const reconcile = createNodePoolSnapshotReconciler({
+    client,
+    cache,
+    arm: azure,
+    events,
+    defaults: { defaultSubscriptionId: cfg.defaultSubscriptionId },
+    allowedScopes: cfg.allowedScopes,
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    stalledRecheckMs: cfg.stalledRecheckMs,
+    now: () => new Date(clock.now()),
+    random: Math.random,
+  });
+  const controller = new Controller({
+    name: "nodepoolsnapshot",
+    reconcile,
+    logger: log,
+    clock,
+    maxConcurrentReconciles: cfg.workers,
+    queueMetrics: promWorkQueueMetrics(registry),
+    metrics: promControllerMetrics(registry),
+  });
+  for (const inf of informers) {
+    inf.addHandler({
+      onAdd: (o) => controller.enqueue(objectKey(o)),
+      // Status-only updates re-enqueue too; the reconciler's steady-state check keeps them free.
+      onUpdate: (_old, o) => controller.enqueue(objectKey(o)),
+      onDelete: (o) => controller.enqueue(objectKey(o)),
+    });
+  }
+
+  const elector = cfg.leaderElect
+    ? new LeaderElector({
+        store: new KubeLeaseStore({ api: kc.makeApiClient(CoordinationV1Api), namespace: cfg.leaderElectionNamespace, name: cfg.leaderElectionId }),
+        identity: cfg.identity,
+        clock,
+        logger: log,
+        onNewLeader: (id) => log.info({ leader: id }, "new leader observed"),
+      })
+    : undefined;
+  const health = parseBindAddress(cfg.healthAddr);
+  const manager = new Manager({
+    logger: log,
+    clock,
+    ...(health ? { healthAddress: health } : {}),
+    ...(elector ? { leaderElector: elector } : {}),
+  });
+  for (const inf of informers) manager.addSource(inf);
+  manager.addController(controller);
+
+  const metricsAddr = parseBindAddress(cfg.metricsAddr);
+  if (metricsAddr) {
+    manager.addRunnable({
+      name: "metrics-server",
+      needLeaderElection: false,
+      start: (signal) => serveMetrics(registry, metricsAddr, signal, log),
+    });
+  }
+  return {
+    manager,
+    registry,
+    log,
+    run: (signal) => manager.start(signal),
+  };
+}
+
+function serveMetrics(registry: Registry, addr: { host: string; port: number }, signal: AbortSignal, log: Logger): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server: Server = createServer((req, res) => {
+      if (req.url?.split("?")[0] !== "/metrics") {
+        res.writeHead(404).end();
+        return;
+      }
+      registry
+        .metrics()
+        .then((body) => res.writeHead(200, { "content-type": registry.contentType }).end(body))
+        .catch((e: unknown) => res.writeHead(500).end(String(e)));
+    });
+    server.once("error", reject);
+    server.listen(addr.port, addr.host, () => {
+      const a = server.address();
+      log.info({ address: typeof a === "object" && a ? `${a.address}:${a.port}` : String(a) }, "serving metrics");
+    });
+    signal.addEventListener("abort", () => server.close(() => resolve()), { once: true });
+  });
+}
