@@ -45,6 +45,8 @@ function constraints(s: JsonObject, required: boolean): string[] {
 function rows(s: JsonObject, path: string, required: boolean, out: string[]): void {
   const desc = typeof s.description === "string" ? s.description : "";
   out.push(`| \`${path}\` | ${cell(typeOf(s))} | ${cell([desc, ...constraints(s, required)].filter((x) => x !== "").join(" "))} |`);
+  // Lists of scalars: their item rules (e.g. name shapes) get a row of their own.
+  if (s.type === "array" && isObj(s.items) && s.items.type !== "object" && constraints(s.items, false).length > 0) rows(s.items, `${path}[]`, false, out);
   const obj = s.type === "array" && isObj(s.items) ? s.items : s;
   const prefix = s.type === "array" ? `${path}[]` : path;
   if (isObj(obj.properties)) {
