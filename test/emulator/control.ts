@@ -65,7 +65,7 @@ export interface EmulatorControl {
   countRequests(filter?: RequestFilter): number;
   clearRequests(): void;
 
-  /** Back to the starting world (or the given one); clears log, faults, outcomes, buckets. */
+  /** Back to the starting world (or the given one) and start-up settings; clears log, faults, outcomes, buckets. */
   reset(world?: WorldFixture): void;
   /** Adds a fixture's contents to the current world. */
   loadWorld(world: WorldFixture): void;

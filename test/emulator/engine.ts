@@ -48,6 +48,7 @@ export class Engine {
   timing: Timing;
   behaviour: Behaviour;
   #world: WorldFixture;
+  readonly #initial: { timing: Timing; behaviour: Behaviour; rateLimits: RateLimitSettings };
   #computeWindows = new Map<string, { start3: number; n3: number; start30: number; n30: number }>();
 
   constructor(opts: EngineOptions) {
@@ -57,16 +58,22 @@ export class Engine {
     this.limiter = new RateLimiter(mergeRateLimits(DEFAULT_RATE_LIMITS, opts.rateLimits ?? {}));
     this.faults = new FaultBook(opts.random);
     this.#world = opts.world;
+    this.#initial = { timing: this.timing, behaviour: this.behaviour, rateLimits: this.limiter.settings };
     seedWorld(this.state, this.#world, this.clock.now());
   }
 
-  /** Back to the starting world (or a new one): resources, operations, outcome rules, buckets, log, faults. */
+  /**
+   * Back to the start: the starting world (or a new one), the start-up timing, behaviour and rate
+   * limits; no operations, outcome rules, faults, log entries or spent tokens.
+   */
   reset(world?: WorldFixture): void {
     if (world) this.#world = world;
     this.state.clear();
     this.log.clear();
     this.faults.clear();
-    this.limiter.reset();
+    this.timing = this.#initial.timing;
+    this.behaviour = this.#initial.behaviour;
+    this.limiter.configure(this.#initial.rateLimits);
     this.#computeWindows.clear();
     seedWorld(this.state, this.#world, this.clock.now());
   }
