@@ -305,14 +305,19 @@ export function operationOutcome(injected: InjectedOutcome | undefined): Operati
   }
 }
 
-export function percentAt(p: CopyProgress, now: number): number {
+/** Progress ignoring any error: the held value, or elapsed time over duration. */
+function rawPercent(p: CopyProgress, now: number): number {
   if (p.frozenPercent !== undefined) return p.frozenPercent;
-  const raw = p.durationMs <= 0 ? 100 : Math.max(0, Math.min(100, Math.floor(((now - p.startedAt) / p.durationMs) * 100)));
+  return p.durationMs <= 0 ? 100 : Math.max(0, Math.min(100, Math.floor(((now - p.startedAt) / p.durationMs) * 100)));
+}
+
+export function percentAt(p: CopyProgress, now: number): number {
+  const raw = rawPercent(p, now);
   return p.error ? Math.min(raw, p.error.atPercent) : raw;
 }
 
+/** The copy error once progress has reached the point where the injected failure happens. */
 export function copyErrorAt(p: CopyProgress, now: number): CopyCompletionError | undefined {
   if (!p.error) return undefined;
-  const raw = p.durationMs <= 0 ? 100 : Math.floor(((now - p.startedAt) / p.durationMs) * 100);
-  return raw >= p.error.atPercent ? { errorCode: p.error.errorCode, errorMessage: p.error.errorMessage } : undefined;
+  return rawPercent(p, now) >= p.error.atPercent ? { errorCode: p.error.errorCode, errorMessage: p.error.errorMessage } : undefined;
 }
