@@ -159,7 +159,7 @@ describe("readiness lags provisioning", () => {
     clock.advance(100);
     const disk = await p.pollUntilDone();
     expect(disk).toMatchObject({ provisioningState: "Succeeded", completionPercent: 0, diskSizeGB: 512 });
-    expect(disk.creationData.sourceUniqueId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(disk.creationData?.sourceUniqueId).toMatch(/^[0-9a-f-]{36}$/);
     clock.advance(1000);
     expect((await c.disks.get(NODE_RG, "restored")).completionPercent).toBe(100);
   });
