@@ -62,7 +62,7 @@ export function renderCompute(res: StoredResource, now: number): JsonObject {
   const p = res.progress;
   if (p) {
     props["completionPercent"] = percentAt(p, now);
-    const err = copyErrorAt(p, now);
+    const err = res.ref.kind === "computeSnapshot" ? copyErrorAt(p, now) : undefined;
     if (err) props["copyCompletionError"] = { errorCode: err.errorCode, errorMessage: err.errorMessage };
   }
   if (res.ref.kind === "computeSnapshot" && bool(props["incremental"]) === true) {
@@ -311,12 +311,11 @@ export function disksPut(ctx: Ctx): EmuResponse {
   }
   const id = formatResourceId(r);
   const res = ctx.state.upsert(r, id, computeBody("disk", id, r.name, location, tagsOf(body), skuOf(sku), body["zones"], out));
-  const { op, copyError } = startOp(ctx, res, "create", location, source !== undefined);
+  // Copy errors are a snapshot property; a disk only hydrates.
+  const { op } = startOp(ctx, res, "create", location, false);
   const hydrates =
     source?.ref.kind === "computeSnapshot" && ctx.behaviour.copyProgress !== "never" && (source.progress !== undefined || SLOW_SKUS.has(sku.toLowerCase()));
-  if (hydrates || copyError) {
-    res.progress = { startedAt: op.endsAt, durationMs: ctx.timing.hydrationDurationMs, ...(copyError ? { error: copyError } : {}) };
-  }
+  if (hydrates) res.progress = { startedAt: op.endsAt, durationMs: ctx.timing.hydrationDurationMs };
   return json(202, renderCompute(res, ctx.now), lroHeaders(ctx, op));
 }
 

@@ -81,7 +81,7 @@ export interface EmulatorControl {
   deleteResource(id: string): boolean;
   /** Sets a Compute disk/snapshot's completionPercent (starting a background copy if none). */
   setCompletion(id: string, setting: CompletionSetting): void;
-  /** Sets (or with null clears) copyCompletionError; progress stops where it is. */
+  /** Sets (or with null clears) a Compute snapshot's copyCompletionError; progress stops where it is. */
   setCopyError(id: string, error: CopyCompletionError | null): void;
   /** Ends every in-flight long-running operation now, with its planned outcome. */
   settleOperations(): void;
@@ -236,7 +236,7 @@ export class Control implements EmulatorControl {
   }
   setCopyError(id: string, error: CopyCompletionError | null): void {
     const res = this.#require(id);
-    if (res.ref.kind !== "disk" && res.ref.kind !== "computeSnapshot") throw new Error(`${id} is not a Compute disk or snapshot`);
+    if (res.ref.kind !== "computeSnapshot") throw new Error(`${id} is not a Compute snapshot (copyCompletionError is a snapshot property)`);
     const now = this.now();
     const current = res.progress ? percentAt(res.progress, now) : 0;
     if (error === null) {
