@@ -101,14 +101,16 @@ build_etcd() {
 }
 
 # kstatus: a tiny main of our own (hack/kstatus/main.go) built against sigs.k8s.io/cli-utils.
+KSTATUS_KEY() { sha256sum "$(cd "$(dirname "$0")" && pwd)/kstatus/main.go" | cut -c1-8; }
 build_kstatus() {
-  [ -x "$BIN/kstatus-$CLI_UTILS_VERSION" ] && return 0
-  local dir=$SRC/kstatus-$CLI_UTILS_VERSION here; here=$(cd "$(dirname "$0")" && pwd)
+  local key; key=$(KSTATUS_KEY)
+  [ -x "$BIN/kstatus-$CLI_UTILS_VERSION-$key" ] && return 0
+  local dir=$SRC/kstatus-$CLI_UTILS_VERSION-$key here; here=$(cd "$(dirname "$0")" && pwd)
   rm -rf "$dir"; mkdir -p "$dir"; cp "$here/kstatus/main.go" "$dir/"
   log "building kstatus (cli-utils $CLI_UTILS_VERSION)"; local t0=$SECONDS
   (cd "$dir" && go mod init aksnap.local/kstatus >/dev/null 2>&1 && go get "sigs.k8s.io/cli-utils@$CLI_UTILS_VERSION" >&2 \
-    && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$BIN/kstatus-$CLI_UTILS_VERSION.tmp" .)
-  mv "$BIN/kstatus-$CLI_UTILS_VERSION.tmp" "$BIN/kstatus-$CLI_UTILS_VERSION"; log "built kstatus in $((SECONDS - t0)) s"
+    && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$BIN/kstatus.tmp" .)
+  mv "$BIN/kstatus.tmp" "$BIN/kstatus-$CLI_UTILS_VERSION-$key"; log "built kstatus in $((SECONDS - t0)) s"
 }
 
 # helm, for the manifest checks (lint + template of the chart). Its go.mod has no replaces,
@@ -144,7 +146,7 @@ main() {
 KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION
 KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
 ETCD=$BIN/etcd-$ETCD_VERSION
-KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION
+KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION-$(KSTATUS_KEY)
 SNAPSHOT_CRDS=$CACHE/crds
 HELM=$BIN/helm-$HELM_VERSION
 ENV

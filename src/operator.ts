@@ -13,6 +13,7 @@ import { NodePoolSnapshotKind } from "./crds/nodepoolsnapshot.ts";
 import { KubeClient, objectKey, type KubeObject } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
 import { Informer } from "./kube/informer.ts";
+import { changedBeyondStatus } from "./kube/predicates.ts";
 import { SystemClock } from "./runtime/clock.ts";
 import { Controller } from "./runtime/controller.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
@@ -132,8 +133,9 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   for (const inf of informers) {
     inf.addHandler({
       onAdd: (o) => controller.enqueue(objectKey(o)),
-      // Status-only updates re-enqueue too; the reconciler's steady-state check keeps them free.
-      onUpdate: (_old, o) => controller.enqueue(objectKey(o)),
+      onUpdate: (old, o) => {
+        if (changedBeyondStatus(old, o)) controller.enqueue(objectKey(o));
+      },
       onDelete: (o) => controller.enqueue(objectKey(o)),
     });
   }

@@ -19,12 +19,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	var obj map[string]interface{}
-	if err := json.Unmarshal(data, &obj); err != nil {
+	// UnmarshalJSON decodes numbers as int64 like the apiserver does (metadata.generation).
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(data); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	res, err := status.Compute(&unstructured.Unstructured{Object: obj})
+	res, err := status.Compute(obj)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

@@ -9,6 +9,8 @@ import { stringify } from "yaml";
 import { buildCrd, type JsonObject } from "./crd.ts";
 import { BEGIN, END, fieldTable, replaceBetween } from "./docs.ts";
 import { KINDS } from "./index.ts";
+// The one place src/crds reaches into controllers: the chart's RBAC comes from the rules they declare.
+import { RBAC_TEMPLATE, renderRbacTemplate } from "../controllers/rbac.ts";
 import { structuralViolations } from "./structural.ts";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -61,6 +63,7 @@ export function generatedFiles(root = REPO_ROOT): Map<string, string> {
   const files = new Map<string, string>();
   for (const { file, crd } of crds()) files.set(file, renderCrdYaml(crd));
   files.set(API_DOC, renderApiDoc(readFileSync(join(root, API_DOC), "utf8")));
+  files.set(RBAC_TEMPLATE, renderRbacTemplate());
   return files;
 }
 

@@ -14,6 +14,7 @@ import { type AllowedScopes, scopeAllowed } from "../../config.ts";
 import { NodePoolSnapshotKind, effectiveDeletionPolicy, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import { isKubeError } from "../../kube/errors.ts";
 import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../kube/finalizers.ts";
 import { writeStatus } from "../../kube/status.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
@@ -55,6 +56,12 @@ const rt = NodePoolSnapshotKind.resource;
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
   // uid → generation and time of the last ARM read that found the snapshot as desired.
   const verified = new Map<string, { generation: number; at: number }>();
+  // uid → the resourceVersion our last write was based on. While the informer cache still shows
+  // it, the cache has not caught up with our own write: reading it would act on stale state.
+  const writtenFrom = new Map<string, string>();
+  const noteWrite = (before: KubeObject): void => {
+    if (before.metadata.uid && before.metadata.resourceVersion) writtenFrom.set(before.metadata.uid, before.metadata.resourceVersion);
+  };
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
 
   const stalled = (reason: string, message: string, worldMayChange: boolean): Verdict => ({
@@ -94,8 +101,22 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       ...(v.snapshot ? { snapshot: v.snapshot } : {}),
       ...(v.managedTagKeys ? { managedTagKeys: v.managedTagKeys } : {}),
     });
-    const w = await writeStatus(deps.client, rt, raw, status);
-    if (w.kind === "written") ctx.log.debug({ readiness: v.readiness.state, reason: v.readiness.reason }, "status written");
+    let w;
+    try {
+      w = await writeStatus(deps.client, rt, raw, status);
+    } catch (e) {
+      // Someone (often our own earlier write) changed the object since the cache copy we read:
+      // not an error. The newer version's watch event, or this short requeue, brings us back.
+      if (isKubeError(e, "conflict")) {
+        ctx.log.debug({}, "status write conflicted with a newer version; requeueing");
+        return requeueAfter(200);
+      }
+      throw e;
+    }
+    if (w.kind === "written") {
+      noteWrite(raw);
+      ctx.log.debug({ readiness: v.readiness.state, reason: v.readiness.reason }, "status written");
+    }
     const wasSame = isTrue(obj.status?.conditions, "Ready") === (v.readiness.state === "ready") && obj.status?.conditions?.find((c) => c.type === "Ready")?.reason === v.readiness.reason;
     // Events mark transitions, not every retry of the same condition.
     if (v.event && (w.kind === "written" || !wasSame)) await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
@@ -125,18 +146,22 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const wanted = d.mode === "adopt" ? (obj.spec.tags ?? {}) : d.tags;
     const plan = planTags(existing.tags, wanted, obj.status?.managedTagKeys ?? []);
     let snapshot = existing;
-    let event: Verdict["event"];
     if (plan.patch) {
       const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch);
       if (!r.ok) return fromArmError(r.error, `updating tags of ${d.snapshotId}`);
       snapshot = r.value;
+    }
+    const tagNote = plan.patch ? " (tags updated)" : "";
+    let event: Verdict["event"];
+    if (!obj.status?.snapshotId) {
+      event =
+        d.mode === "adopt"
+          ? { type: "Normal", reason: EventReasons.Adopted, message: `mirroring existing snapshot ${snapshot.id}${tagNote}` }
+          : // Found before we recorded it: a previous process created it and stopped before its status write.
+            { type: "Normal", reason: EventReasons.Found, message: `snapshot ${snapshot.id} already exists for this source; using it${tagNote}` };
+    } else if (plan.patch) {
       event = { type: "Normal", reason: EventReasons.TagsUpdated, message: `tags of ${d.snapshotId} updated` };
     }
-    const adopting = d.mode === "adopt" && !obj.status?.snapshotId;
-    const found = d.mode === "capture" && !obj.status?.snapshotId;
-    if (!event && adopting) event = { type: "Normal", reason: EventReasons.Adopted, message: `mirroring existing snapshot ${snapshot.id}` };
-    // A snapshot we find before we recorded it: a previous process created it and died before the status write.
-    if (!event && found) event = { type: "Normal", reason: EventReasons.Found, message: `snapshot ${snapshot.id} already exists for this source; using it` };
     return {
       readiness: { state: "ready", reason: Reasons.SnapshotReady, message: `snapshot ${snapshot.name} of ${snapshot.sourceResourceId ?? "an agent pool"} (Kubernetes ${snapshot.kubernetesVersion ?? "?"}, node image ${snapshot.nodeImageVersion ?? "?"})` },
       result: requeueAfter(jittered(deps.resyncPeriodMs)),
@@ -251,6 +276,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     let raw = deps.cache.get(key);
     if (!raw) return done();
+    const uid = raw.metadata.uid ?? "";
+    if (writtenFrom.get(uid) === raw.metadata.resourceVersion) return requeueAfter(50);
+    writtenFrom.delete(uid);
     const parsed = NodePoolSnapshotKind.parse(raw);
     if (!parsed.ok) {
       // Admission should make this impossible; if an old object slips through, say why and wait.
@@ -264,7 +292,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     let obj = parsed.value;
     if (isDeleting(raw)) return finalize(obj, raw, ctx);
     if (!hasFinalizer(raw, FINALIZER)) {
+      const before = raw;
       raw = await addFinalizer(deps.client, rt, raw, FINALIZER);
+      noteWrite(before);
       const again = NodePoolSnapshotKind.parse(raw);
       if (again.ok) obj = again.value;
     }

@@ -1,0 +1,294 @@
+// NodePoolSnapshot end to end: the real kube-apiserver (CRDs, CEL, status subresource, finalizers),
+// the operator with the chart's RBAC, and the ARM emulator reached through the real Azure SDK.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { NodePoolSnapshotKind, type NodePoolSnapshot } from "../../src/crds/nodepoolsnapshot.ts";
+import type { KubeClient, KubeObject } from "../../src/kube/client.ts";
+import { isKubeError } from "../../src/kube/errors.ts";
+import { eventType } from "../../src/kube/events.ts";
+import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
+import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { kstatus } from "../harness/kstatus.ts";
+import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+
+const nps = NodePoolSnapshotKind.resource;
+const SUB = DEMO_SUBSCRIPTION_ID;
+const RG = DEMO_RESOURCE_GROUP;
+const poolId = (pool: string): string => `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${DEMO_CLUSTER}/agentPools/${pool}`;
+const snapId = (name: string, rg = RG): string => `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.ContainerService/snapshots/${name}`;
+
+let emu: RunningEmulator;
+let admin: KubeClient;
+let env: OperatorEnv;
+let running: InProcessOperator | undefined;
+
+beforeAll(async () => {
+  emu = await startEmulator({ world: "demo" });
+  const dir = mkdtempSync(join(tmpdir(), "aksnap-nps-"));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  const kc = kubeConfig();
+  admin = kubeClient(kc);
+  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+});
+
+afterAll(async () => {
+  await emu?.stop();
+});
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+  emu.control.clearFaults();
+});
+
+async function operatorFor(ns: string, extra: Record<string, string> = {}): Promise<InProcessOperator> {
+  running = await startInProcess(env, { "watch-namespaces": ns, "stalled-recheck-period": "2s", ...extra });
+  return running;
+}
+
+function npsObject(ns: string, name: string, spec: Record<string, unknown>): KubeObject {
+  return { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name, namespace: ns }, spec };
+}
+
+async function get(ns: string, name: string): Promise<NodePoolSnapshot> {
+  const raw = await admin.get(nps, ns, name);
+  const p = NodePoolSnapshotKind.parse(raw);
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+}
+
+function condition(o: NodePoolSnapshot, type: string): { status: string; reason: string; message: string } | undefined {
+  return o.status?.conditions?.find((c) => c.type === type);
+}
+
+async function waitFor(ns: string, name: string, what: string, pred: (o: NodePoolSnapshot) => boolean, timeoutMs = 30_000): Promise<NodePoolSnapshot> {
+  return eventually(async () => {
+    const o = await get(ns, name);
+    return pred(o) ? o : undefined;
+  }, `${ns}/${name} ${what}`, timeoutMs);
+}
+
+const isReady = (o: NodePoolSnapshot): boolean => condition(o, "Ready")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
+const stalledWith = (reason: string) => (o: NodePoolSnapshot): boolean => condition(o, "Stalled")?.status === "True" && condition(o, "Stalled")?.reason === reason;
+
+async function eventsOf(ns: string, name: string): Promise<Array<{ reason: string; type: string; message: string }>> {
+  const list = await admin.list(eventType, ns, { fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => ({ reason: String(e.reason), type: String(e.type), message: String(e.message) }));
+}
+
+describe("NodePoolSnapshot", () => {
+  it("creates the ARM snapshot and mirrors every read-only property; kstatus Current", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-happy");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    await admin.create(nps, npsObject(ns, "backup", { source: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "userpool" }, tags: { env: "prod" } }));
+    const o = await waitFor(ns, "backup", "Ready", isReady);
+    const arm = emu.control.getResource(o.status?.snapshotId ?? "") as Record<string, unknown> | undefined;
+    expect(arm).toBeDefined();
+    const props = (arm?.properties ?? {}) as Record<string, unknown>;
+    expect(o.status).toMatchObject({
+      snapshotId: expect.stringMatching(/\/providers\/Microsoft\.ContainerService\/snapshots\//i),
+      location: "westeurope",
+      kubernetesVersion: props.kubernetesVersion,
+      nodeImageVersion: props.nodeImageVersion,
+      vmSize: "Standard_D8ds_v5",
+      osType: props.osType,
+      osSku: props.osSku,
+      enableFips: props.enableFIPS,
+      observedGeneration: o.metadata.generation,
+    });
+    expect(o.status?.sourceResourceId?.toLowerCase()).toBe(poolId("userpool").toLowerCase());
+    expect(o.status?.createdAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect((arm?.tags as Record<string, string>)["aksnap.io-owner"]).toBe(`${ns}/backup`);
+    expect((arm?.tags as Record<string, string>).env).toBe("prod");
+    expect(o.metadata.finalizers).toContain("aksnap.io/snapshot-protection");
+    expect(kstatus(await admin.get(nps, ns, "backup")).status).toBe("Current");
+    const calls = emu.control.requests().filter((r) => r.route !== "control");
+    console.log(`[nps] ARM calls to create one snapshot: ${calls.length} (${calls.map((c) => `${c.method} ${c.route}`).join(", ")})`);
+    expect(calls.filter((c) => c.method === "PUT")).toHaveLength(1);
+    expect((await eventsOf(ns, "backup")).map((e) => e.reason)).toContain("SnapshotCreated");
+  });
+
+  it("shows Reconciling (kstatus InProgress) while the ARM write is in flight", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-progress");
+    await operatorFor(ns);
+    emu.control.addFault({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 1, action: { kind: "delay", ms: 4000 } });
+    await admin.create(nps, npsObject(ns, "slow", { source: { agentPoolId: poolId("systempool") } }));
+    const during = await waitFor(ns, "slow", "Reconciling", (o) => condition(o, "Reconciling")?.status === "True");
+    expect(condition(during, "Ready")?.status).toBe("False");
+    expect(kstatus(await admin.get(nps, ns, "slow")).status).toBe("InProgress");
+    await waitFor(ns, "slow", "Ready", isReady);
+    const after = await get(ns, "slow");
+    expect(condition(after, "Reconciling")).toBeUndefined();
+    expect(kstatus(await admin.get(nps, ns, "slow")).status).toBe("Current");
+  });
+
+  it("stalls with SourceAgentPoolNotFound when the source pool does not exist, without a hot loop; kstatus Failed", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-nosrc");
+    await operatorFor(ns, { "stalled-recheck-period": "1h" });
+    await admin.create(nps, npsObject(ns, "ghost", { source: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "nosuchpool" } }));
+    const o = await waitFor(ns, "ghost", "Stalled", stalledWith("SourceAgentPoolNotFound"));
+    expect(condition(o, "Ready")).toMatchObject({ status: "False", reason: "SourceAgentPoolNotFound" });
+    expect(condition(o, "Stalled")?.message).toContain("nosuchpool");
+    expect(kstatus(await admin.get(nps, ns, "ghost")).status).toBe("Failed");
+    const before = emu.control.countRequests({ path: "nosuchpool" });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(emu.control.countRequests({ path: "nosuchpool" })).toBe(before);
+    const ev = await eventsOf(ns, "ghost");
+    expect(ev.find((e) => e.reason === "SourceAgentPoolNotFound")?.type).toBe("Warning");
+  });
+
+  it("stalls with SnapshotNameConflict when the ARM name is taken by a snapshot of another source, and never deletes it", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-conflict");
+    await operatorFor(ns);
+    emu.control.putResource(snapId("taken-name"), { location: "westeurope", properties: { creationData: { sourceResourceId: poolId("systempool") }, snapshotType: "NodePool" } });
+    await admin.create(nps, npsObject(ns, "clash", { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "taken-name" } }));
+    const o = await waitFor(ns, "clash", "Stalled", stalledWith("SnapshotNameConflict"));
+    expect(condition(o, "Stalled")?.message).toContain("systempool");
+    await admin.delete(nps, ns, "clash");
+    await eventually(async () => ((await admin.tryGet(nps, ns, "clash")) ? undefined : true), "object gone");
+    expect(emu.control.getResource(snapId("taken-name"))).toBeDefined();
+  });
+
+  it("refuses a snapshot outside the source pool's region with LocationMismatch (cross-region DR attempt)", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-region");
+    await operatorFor(ns);
+    await admin.create(nps, npsObject(ns, "dr", { source: { agentPoolId: poolId("userpool") }, snapshot: { location: "northeurope" } }));
+    const o = await waitFor(ns, "dr", "Stalled", stalledWith("LocationMismatch"));
+    expect(condition(o, "Stalled")?.message).toMatch(/westeurope.*northeurope/);
+    expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" + o.metadata.namespace })).toBe(0);
+  });
+
+  it("honours Retry-After on a 429 and converges", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-429");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    emu.control.addFault({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 1, action: { kind: "throttle", retryAfterSeconds: 2 } });
+    await admin.create(nps, npsObject(ns, "throttled", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "throttled", "Ready", isReady);
+    const puts = emu.control.requests({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/" });
+    expect(puts.map((p) => p.status)).toEqual([429, 201]);
+    const gap = Date.parse(puts[1]?.time ?? "") - Date.parse(puts[0]?.time ?? "");
+    expect(gap).toBeGreaterThanOrEqual(1900);
+  });
+
+  it("retries through 5xx and connection resets, then recovers", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-5xx");
+    await operatorFor(ns);
+    emu.control.addFault({ method: "GET", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 2, action: { kind: "serverError", status: 503 } });
+    emu.control.addFault({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 1, action: { kind: "reset" } });
+    await admin.create(nps, npsObject(ns, "flaky", { source: { agentPoolId: poolId("userpool") } }));
+    const o = await waitFor(ns, "flaky", "Ready", isReady);
+    expect(o.status?.snapshotId).toBeDefined();
+    const puts = emu.control.requests({ method: "PUT", path: `/snapshots/${ns}` });
+    expect(puts.filter((p) => p.status >= 200 && p.status < 300).length).toBeLessThanOrEqual(1);
+  });
+
+  it("deletes the ARM snapshot with deletionPolicy Delete and keeps it with Retain", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-delete");
+    await operatorFor(ns);
+    await admin.create(nps, npsObject(ns, "gone", { source: { agentPoolId: poolId("userpool") } }));
+    await admin.create(nps, npsObject(ns, "kept", { source: { agentPoolId: poolId("userpool") }, deletionPolicy: "Retain" }));
+    const gone = await waitFor(ns, "gone", "Ready", isReady);
+    const kept = await waitFor(ns, "kept", "Ready", isReady);
+    await admin.delete(nps, ns, "gone");
+    await admin.delete(nps, ns, "kept");
+    await eventually(async () => ((await admin.tryGet(nps, ns, "gone")) || (await admin.tryGet(nps, ns, "kept")) ? undefined : true), "both objects gone");
+    expect(emu.control.getResource(gone.status?.snapshotId ?? "x")).toBeUndefined();
+    expect(emu.control.getResource(kept.status?.snapshotId ?? "x")).toBeDefined();
+  });
+
+  it("adopts an existing snapshot, mirrors it, adds user tags without the owner tag, and retains it on delete", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-adopt");
+    await operatorFor(ns);
+    const id = snapId("golden-1-33");
+    emu.control.putResource(id, {
+      location: "westeurope",
+      tags: { team: "platform" },
+      properties: {
+        creationData: { sourceResourceId: poolId("systempool") },
+        snapshotType: "NodePool",
+        kubernetesVersion: "1.32.6",
+        nodeImageVersion: "AKSUbuntu-2204gen2containerd-202507.21.0",
+        osType: "Linux",
+        osSku: "Ubuntu",
+        vmSize: "Standard_D4ds_v5",
+        enableFIPS: false,
+      },
+    });
+    await admin.create(nps, npsObject(ns, "golden", { snapshot: { id }, tags: { purpose: "template" } }));
+    const o = await waitFor(ns, "golden", "Ready", isReady);
+    expect(o.status?.snapshotId?.toLowerCase()).toBe(id.toLowerCase());
+    expect(o.status?.vmSize).toBe("Standard_D4ds_v5");
+    const tags = (emu.control.getResource(id)?.tags ?? {}) as Record<string, string>;
+    expect(tags).toMatchObject({ team: "platform", purpose: "template" });
+    expect(tags["aksnap.io-owner"]).toBeUndefined();
+    expect((await eventsOf(ns, "golden")).map((e) => e.reason)).toContain("SnapshotAdopted");
+    await admin.delete(nps, ns, "golden");
+    await eventually(async () => ((await admin.tryGet(nps, ns, "golden")) ? undefined : true), "object gone");
+    expect(emu.control.getResource(id)).toBeDefined();
+  });
+
+  it("applies tag changes with PATCH, keeping tags others set", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-tags");
+    await operatorFor(ns);
+    await admin.create(nps, npsObject(ns, "tagged", { source: { agentPoolId: poolId("userpool") }, tags: { env: "dev", owner: "team-a" } }));
+    const o = await waitFor(ns, "tagged", "Ready", isReady);
+    const id = o.status?.snapshotId ?? "";
+    emu.control.patchResource(id, { tags: { ...(emu.control.getResource(id)?.tags as Record<string, string>), "policy-added": "yes" } });
+    emu.control.clearRequests();
+    // Merge patch: `owner: null` removes the key from spec.tags; the operator must then remove it in ARM.
+    await admin.mergePatch(nps, ns, "tagged", { spec: { tags: { env: "staging", owner: null } } });
+    await waitFor(ns, "tagged", "Ready at generation 2", (x) => isReady(x) && x.metadata.generation === 2);
+    const tags = emu.control.getResource(id)?.tags as Record<string, string>;
+    expect(tags).toEqual({ env: "staging", "policy-added": "yes", "aksnap.io-owner": `${ns}/tagged` });
+    expect(emu.control.countRequests({ method: "PATCH" })).toBe(1);
+    expect(emu.control.countRequests({ method: "PUT" })).toBe(0);
+  });
+
+  it("rejects a change of spec.source at admission (CEL immutability)", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-immutable");
+    await admin.create(nps, npsObject(ns, "fixed", { source: { agentPoolId: poolId("userpool") } }));
+    const err = await admin.mergePatch(nps, ns, "fixed", { spec: { source: { agentPoolId: poolId("systempool") } } }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isKubeError(err, "invalid")).toBe(true);
+    expect(String((err as Error).message)).toContain("spec.source is immutable");
+  });
+
+  it("reports SnapshotMissing after an out-of-band deletion, and recreates only when asked", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-missing");
+    await operatorFor(ns, { "resync-period": "2s" });
+    await admin.create(nps, npsObject(ns, "report", { source: { agentPoolId: poolId("userpool") } }));
+    await admin.create(nps, npsObject(ns, "recreate", { source: { agentPoolId: poolId("userpool") }, missingSnapshotPolicy: "Recreate" }));
+    const a = await waitFor(ns, "report", "Ready", isReady);
+    const b = await waitFor(ns, "recreate", "Ready", isReady);
+    emu.control.deleteResource(a.status?.snapshotId ?? "");
+    emu.control.deleteResource(b.status?.snapshotId ?? "");
+    const missing = await waitFor(ns, "report", "SnapshotMissing", (o) => condition(o, "Ready")?.reason === "SnapshotMissing");
+    expect(condition(missing, "Ready")?.status).toBe("False");
+    expect(condition(missing, "Stalled")).toBeUndefined();
+    await eventually(async () => (emu.control.getResource(b.status?.snapshotId ?? "") ? true : undefined), "recreated snapshot");
+    await waitFor(ns, "recreate", "Ready again", isReady);
+    expect(emu.control.getResource(a.status?.snapshotId ?? "")).toBeUndefined();
+    expect((await eventsOf(ns, "recreate")).map((e) => e.reason)).toContain("SnapshotRecreated");
+  });
+
+  it("makes no ARM call for Ready objects in steady state", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-steady");
+    const op = await operatorFor(ns);
+    for (let i = 0; i < 5; i++) await admin.create(nps, npsObject(ns, `s${i}`, { source: { agentPoolId: poolId("userpool") } }));
+    for (let i = 0; i < 5; i++) await waitFor(ns, `s${i}`, "Ready", isReady);
+    await new Promise((r) => setTimeout(r, 500));
+    emu.control.clearRequests();
+    const reconcilesBefore = await op.metric("controller_runtime_reconcile_total");
+    // Touch every object (a label change: a watch event, a new reconcile, but no new generation).
+    for (let i = 0; i < 5; i++) await admin.mergePatch(nps, ns, `s${i}`, { metadata: { labels: { touched: "yes" } } });
+    await eventually(async () => ((await op.metric("controller_runtime_reconcile_total")) >= reconcilesBefore + 5 ? true : undefined), "reconciles after touch");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(emu.control.countRequests({ method: "GET" }) + emu.control.countRequests({ method: "PUT" }) + emu.control.countRequests({ method: "PATCH" })).toBe(0);
+  });
+});
