@@ -1,0 +1,129 @@
+// The operator as real processes (node src/main.ts): SIGKILL at random points of creation never
+// yields a duplicate ARM snapshot and always converges; with two replicas only the lease holder acts.
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
+import type { KubeClient, ResourceType } from "../../src/kube/client.ts";
+import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
+import { freePort } from "../harness/control-plane.ts";
+import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { OPERATOR_NAMESPACE, operatorKubeconfig, spawnOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+
+const nps = NodePoolSnapshotKind.resource;
+const leases: ResourceType = { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true };
+const poolId = `/subscriptions/${DEMO_SUBSCRIPTION_ID}/resourceGroups/${DEMO_RESOURCE_GROUP}/providers/Microsoft.ContainerService/managedClusters/${DEMO_CLUSTER}/agentPools/userpool`;
+
+let emu: RunningEmulator;
+let admin: KubeClient;
+let env: OperatorEnv;
+let dir: string;
+const procs: OperatorProcess[] = [];
+
+beforeAll(async () => {
+  emu = await startEmulator({ world: "demo" });
+  dir = mkdtempSync(join(tmpdir(), "aksnap-proc-"));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  const kc = kubeConfig();
+  admin = kubeClient(kc);
+  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+});
+
+afterAll(async () => {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  await emu?.stop();
+});
+
+function start(extra: Record<string, string>): OperatorProcess {
+  const p = spawnOperator(env, extra, dir);
+  procs.push(p);
+  return p;
+}
+
+async function readyCount(ns: string): Promise<number> {
+  const list = await admin.list(nps, ns);
+  return list.items.filter((o) => {
+    const st = o.status as { conditions?: Array<{ type: string; status: string }>; observedGeneration?: number } | undefined;
+    return st?.observedGeneration === o.metadata.generation && st?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+  }).length;
+}
+
+describe("operator process", () => {
+  it("survives SIGKILL at random points of creation: no duplicate ARM snapshot, always converges", async () => {
+    const ns = await createNamespace(kubeConfig(), "sigkill");
+    const N = 6;
+    for (let i = 0; i < N; i++) {
+      await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: `k${i}`, namespace: ns }, spec: { source: { agentPoolId: poolId } } });
+    }
+    // Slow ARM writes widen the window between "PUT sent" and "status written".
+    const slow = emu.control.addFault({ method: "PUT", path: `/snapshots/${ns}`, action: { kind: "delay", ms: 400 } });
+    const kills: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      const p = start({ "watch-namespaces": ns, workers: "2" });
+      const after = 300 + Math.floor(Math.random() * 1500);
+      kills.push(after);
+      await new Promise((r) => setTimeout(r, after));
+      p.child.kill("SIGKILL");
+      await p.exited;
+    }
+    emu.control.removeFault(slow);
+    const last = start({ "watch-namespaces": ns, workers: "2" });
+    await eventually(async () => ((await readyCount(ns)) === N ? true : undefined), `all ${N} Ready after kills at ${kills.join(",")} ms`, 60_000);
+    last.child.kill("SIGTERM");
+    expect(await last.exited).toBe(0);
+
+    const ours = emu.control.listResources("aksSnapshot").filter((r) => r.id.toLowerCase().includes(`/snapshots/${ns}`));
+    expect(ours).toHaveLength(N);
+    // At most one successful PUT per ARM snapshot name: GET-before-PUT found every earlier one.
+    const created = emu.control.requests({ method: "PUT", path: `/snapshots/${ns}` }).filter((r) => r.status === 201);
+    const perName = new Map<string, number>();
+    for (const r of created) perName.set(r.path.toLowerCase(), (perName.get(r.path.toLowerCase()) ?? 0) + 1);
+    expect([...perName.values()].every((n) => n === 1)).toBe(true);
+    expect(perName.size).toBe(N);
+    console.log(`[sigkill] killed after ${kills.join(", ")} ms; ${created.length} creating PUTs for ${N} snapshots`);
+  });
+
+  it("with two replicas only the lease holder reconciles; the standby takes over on shutdown", async () => {
+    const ns = await createNamespace(kubeConfig(), "replicas");
+    const leaseName = `aksnap-test-${ns}`;
+    const ports = [await freePort(), await freePort()];
+    const common = { "watch-namespaces": ns, "leader-elect": "true", "leader-election-namespace": OPERATOR_NAMESPACE, "leader-election-id": leaseName };
+    const a = start({ ...common, identity: "replica-a", "metrics-bind-address": `127.0.0.1:${ports[0]}` });
+    const b = start({ ...common, identity: "replica-b", "metrics-bind-address": `127.0.0.1:${ports[1]}` });
+    const holder = await eventually(async () => {
+      const l = await admin.tryGet(leases, OPERATOR_NAMESPACE, leaseName);
+      const h = (l?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+      return h ? h : undefined;
+    }, "a lease holder", 30_000);
+    for (let i = 0; i < 3; i++) {
+      await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: `r${i}`, namespace: ns }, spec: { source: { agentPoolId: poolId } } });
+    }
+    await eventually(async () => ((await readyCount(ns)) === 3 ? true : undefined), "3 Ready", 30_000);
+    const reconciles = async (port: number | undefined): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return text
+        .split("\n")
+        .filter((l) => l.startsWith("controller_runtime_reconcile_total{"))
+        .reduce((sum, l) => sum + Number(l.split(" ").at(-1)), 0);
+    };
+    const [leader, standby, leaderPort, standbyPort] = holder === "replica-a" ? [a, b, ports[0], ports[1]] : [b, a, ports[1], ports[0]];
+    expect(await reconciles(leaderPort)).toBeGreaterThan(0);
+    expect(await reconciles(standbyPort)).toBe(0);
+
+    leader.child.kill("SIGTERM");
+    expect(await leader.exited).toBe(0);
+    const next = await eventually(async () => {
+      const l = await admin.tryGet(leases, OPERATOR_NAMESPACE, leaseName);
+      const h = (l?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
+      return h && h !== holder ? h : undefined;
+    }, "the standby to take the lease", 30_000);
+    expect(next).toBe(holder === "replica-a" ? "replica-b" : "replica-a");
+    await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: "after-failover", namespace: ns }, spec: { source: { agentPoolId: poolId } } });
+    await eventually(async () => ((await readyCount(ns)) === 4 ? true : undefined), "4 Ready after failover", 30_000);
+    expect(await reconciles(standbyPort)).toBeGreaterThan(0);
+    standby.child.kill("SIGTERM");
+    expect(await standby.exited).toBe(0);
+    expect(readFileSync(leader.logFile, "utf8")).not.toMatch(/"level":50/);
+  });
+});
