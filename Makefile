@@ -48,7 +48,8 @@ test-integration: deps tools
 	$(VITEST) run --project integration
 
 test: deps lint typecheck check-generated tools
-	$(VITEST) run
+	@rc=0; $(VITEST) run --reporter=default --reporter=json --outputFile.json=.test-results.json || rc=$$?; \
+	  node hack/test-summary.ts .test-results.json; exit $$rc
 
 demo: deps
 	node hack/demo.ts

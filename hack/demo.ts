@@ -1,0 +1,200 @@
+// `make demo`: a local control plane (etcd + kube-apiserver + kube-controller-manager), the ARM
+// emulator with a demo AKS cluster, the operator (with the chart's RBAC), the NodePoolSnapshot
+// samples applied, and their progress shown until each is Ready or Stalled. Ctrl-C stops it all.
+//   node hack/demo.ts [--once]     (--once: exit after the samples settle; used by the tests)
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import https from "node:https";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
+import { KubeClient, type KubeObject } from "../src/kube/client.ts";
+import { isKubeError } from "../src/kube/errors.ts";
+import { ensureTools, killRecorded, startControlPlane } from "../test/harness/control-plane.ts";
+import { crdFilesIn, installCrds, readYamlObjects } from "../test/harness/crds.ts";
+import { OPERATOR_NAMESPACE, operatorArgs, operatorKubeconfig, repoRoot, STATIC_TOKEN } from "../test/harness/operator.ts";
+
+const once = process.argv.includes("--once");
+const demoDir = process.env.AKSNAP_DEMO_DIR ?? join(repoRoot, ".demo");
+const SUB = "00000000-0000-0000-0000-000000000001";
+const NS = "aksnap-demo";
+const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const say = (s: string): void => void process.stdout.write(`${s}\n`);
+
+function waitForFile(path: string, timeoutMs: number, child: ChildProcess): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = (): void => {
+      if (existsSync(path)) return resolve(readFileSync(path, "utf8"));
+      if (child.exitCode !== null) return reject(new Error(`process exited with ${child.exitCode} before writing ${path}`));
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${path}`));
+      setTimeout(tick, 100);
+    };
+    tick();
+  });
+}
+
+function armPut(url: string, ca: string, path: string, body: unknown): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(`${url}${path}?api-version=2026-06-01`, { method: "PUT", ca, headers: { "content-type": "application/json", authorization: `Bearer ${STATIC_TOKEN}` } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(JSON.stringify(body));
+  });
+}
+
+function row(o: KubeObject): string[] {
+  const st = (o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }>; kubernetesVersion?: string; nodeImageVersion?: string };
+  const ready = st.conditions?.find((c) => c.type === "Ready");
+  const stalled = st.conditions?.find((c) => c.type === "Stalled" && c.status === "True");
+  return [o.metadata.name, ready?.status ?? "-", (stalled ?? ready)?.reason ?? "Pending", st.kubernetesVersion ?? "", st.nodeImageVersion ?? ""];
+}
+
+function table(rows: string[][]): string {
+  const head = ["NAME", "READY", "REASON", "KUBERNETES", "NODE IMAGE"];
+  const all = [head, ...rows];
+  const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(w[i] ?? 0)).join("  ")).join("\n");
+}
+
+async function main(): Promise<number> {
+  const children: ChildProcess[] = [];
+  let cp: Awaited<ReturnType<typeof startControlPlane>> | undefined;
+  const cleanup = async (): Promise<void> => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
+    await cp?.stop();
+  };
+  let interrupted = false;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      say("\nStopping the operator, the emulator and the control plane…");
+      resolve();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+
+  say(bold("aksnap demo"));
+  say("1/5 Building or finding kube-apiserver, etcd, kube-controller-manager and helm (first run on a machine: ~20 min)…");
+  ensureTools("control-plane");
+  const tools = ensureTools("helm");
+  const cpDir = join(demoDir, "control-plane");
+  killRecorded(cpDir); // a previous demo killed hard
+  rmSync(demoDir, { recursive: true, force: true });
+  mkdirSync(demoDir, { recursive: true });
+
+  try {
+    say("2/5 Starting the control plane on 127.0.0.1…");
+    cp = await startControlPlane({ dir: cpDir, tools });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cp.kubeconfigPath);
+    const admin = new KubeClient(kc);
+    await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
+
+    say("3/5 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
+    const readyFile = join(demoDir, "emulator.json");
+    const emuLog = createWriteStream(join(demoDir, "emulator.log"));
+    const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile], { stdio: ["ignore", "pipe", "pipe"] });
+    emu.stdout?.pipe(emuLog);
+    emu.stderr?.pipe(emuLog);
+    children.push(emu);
+    const { url, ca } = JSON.parse(await waitForFile(readyFile, 30_000, emu)) as { url: string; ca: string };
+    // The golden snapshot the adopt-mode sample mirrors: made by "the platform team's pipeline".
+    const golden = `/subscriptions/${SUB}/resourceGroups/rg-aks-demo/providers/Microsoft.ContainerService/snapshots/golden-userpool`;
+    const status = await armPut(url, ca, golden, {
+      location: "westeurope",
+      tags: { owner: "platform-team" },
+      properties: { snapshotType: "NodePool", creationData: { sourceResourceId: `/subscriptions/${SUB}/resourceGroups/rg-aks-demo/providers/Microsoft.ContainerService/managedClusters/aks-demo/agentPools/userpool` } },
+    });
+    if (status >= 300) throw new Error(`seeding the golden snapshot answered ${status}`);
+
+    say("4/5 Starting the operator (leader election on, the chart's RBAC)…");
+    const opKubeconfig = await operatorKubeconfig(admin, kc, demoDir);
+    const opLog = createWriteStream(join(demoDir, "operator.log"));
+    const op = spawn(
+      process.execPath,
+      [
+        join(repoRoot, "src/main.ts"),
+        ...operatorArgs(
+          { kubeconfig: opKubeconfig, armEndpoint: url, armCaFile: join(demoDir, "arm-ca.pem"), subscriptionId: SUB },
+          { "leader-elect": "true", "leader-election-namespace": OPERATOR_NAMESPACE, "log-level": "info", "metrics-bind-address": "127.0.0.1:0" },
+        ),
+      ],
+      { env: { ...process.env, AKSNAP_STATIC_TOKEN: STATIC_TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    op.stdout?.pipe(opLog);
+    op.stderr?.pipe(opLog);
+    children.push(op);
+
+    say(`5/5 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
+    try {
+      await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+    } catch (e) {
+      if (!isKubeError(e, "alreadyExists")) throw e;
+    }
+    const files = readdirSync(join(repoRoot, "config/samples")).filter((f) => f.startsWith("nodepoolsnapshot-") && f.endsWith(".yaml"));
+    let count = 0;
+    for (const f of files) {
+      for (const o of readYamlObjects(join(repoRoot, "config/samples", f))) {
+        await admin.apply(NodePoolSnapshotKind.resource, o, "kubectl");
+        count++;
+      }
+    }
+    say(`   applied ${count} objects from ${files.length} files\n`);
+
+    // Progress until every sample is Ready or Stalled.
+    const deadline = Date.now() + 120_000;
+    let last = "";
+    let settled = false;
+    while (!interrupted && Date.now() < deadline) {
+      const list = await admin.list(NodePoolSnapshotKind.resource, NS);
+      const rows = list.items.map(row).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      const t = table(rows);
+      if (t !== last) {
+        say(`${new Date().toISOString().slice(11, 19)}\n${t}\n`);
+        last = t;
+      }
+      settled = rows.length === count && list.items.every((o) => {
+        const conds = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string }> }).conditions ?? [];
+        return conds.some((c) => (c.type === "Ready" || c.type === "Stalled") && c.status === "True");
+      });
+      if (settled) break;
+      if (op.exitCode !== null) throw new Error(`the operator exited with ${op.exitCode}; see ${join(demoDir, "operator.log")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!settled && !interrupted) throw new Error("samples did not settle within 2 minutes; see .demo/operator.log");
+    for (const o of (await admin.list(NodePoolSnapshotKind.resource, NS)).items) {
+      const stalled = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }).conditions?.find((c) => c.type === "Stalled" && c.status === "True");
+      if (stalled) say(`${bold(o.metadata.name)} is Stalled (${stalled.reason}): ${stalled.message}\n`);
+    }
+    const kcPath = cp.kubeconfigPath;
+    say(bold("Poke at it:"));
+    say(`  export KUBECONFIG=${kcPath}`);
+    say("  kubectl get aksnap -A                      # every aksnap kind (category)");
+    say(`  kubectl get nps -n ${NS} -o wide`);
+    say(`  kubectl describe nps -n ${NS} userpool-dr-northeurope   # the refused cross-region attempt and its events`);
+    say(`  kubectl get nps -n ${NS} userpool-backup -o yaml        # status mirrored from ARM`);
+    say(`  kubectl delete nps -n ${NS} userpool-backup             # finalizer deletes the ARM snapshot first`);
+    say(`  curl -s --cacert ${join(demoDir, "arm-ca.pem")} ${url}/_emulator/requests   # what the operator asked ARM`);
+    say(`  logs: ${join(demoDir, "operator.log")}, ${join(demoDir, "emulator.log")}, ${cpDir}/*.log`);
+    if (once) {
+      await cleanup();
+      return 0;
+    }
+    say("\nRunning. Press Ctrl-C to stop everything.");
+    await stopped;
+    await cleanup();
+    return 0;
+  } catch (e) {
+    process.stderr.write(`demo failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    await cleanup();
+    return 1;
+  }
+}
+
+main().then((code) => process.exit(code));

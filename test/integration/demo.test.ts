@@ -1,0 +1,24 @@
+// `make demo` end to end (hack/demo.ts --once) on its own control plane and emulator: every
+// NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect, it } from "vitest";
+import { repoRoot } from "../harness/operator.ts";
+
+it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a readable reason", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aksnap-demo-"));
+  try {
+    const r = spawnSync(process.execPath, [join(repoRoot, "hack/demo.ts"), "--once"], { env: { ...process.env, AKSNAP_DEMO_DIR: dir }, encoding: "utf8", timeout: 180_000 });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, out).toBe(0);
+    expect(out).toMatch(/userpool-backup\s+True\s+SnapshotReady/);
+    expect(out).toMatch(/golden-userpool\s+True\s+SnapshotReady/);
+    expect(out).toMatch(/userpool-dr-northeurope\s+False\s+LocationMismatch/);
+    expect(out).toContain("only in its source pool's region");
+    expect(out).toContain("kubectl get aksnap -A");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 200_000);
