@@ -444,7 +444,11 @@ export function agentPoolsPut(ctx: Ctx): EmuResponse {
   let effect: OperationRecord["effect"] = { type: "provision" };
   const currentVersion = str(prev["currentOrchestratorVersion"]) ?? str(prev["orchestratorVersion"]) ?? clusterVersion;
   let version = nonEmpty(requested["orchestratorVersion"]) ?? currentVersion;
-  if (snapshot) {
+  // Only a new snapshot id is an upgrade to it: a read-modify-write PUT of a pool created from a
+  // snapshot sends back the same creationData and is an ordinary update.
+  const prevSource = str(obj(prev["creationData"])?.["sourceResourceId"]);
+  const isSnapshotUpgrade = snapshot !== undefined && (prevSource === undefined || prevSource.toLowerCase() !== snapshot.id.toLowerCase());
+  if (snapshot && isSnapshotUpgrade) {
     const snap = snapshotView(snapshot);
     checkFamily(str(prev["vmSize"]) ?? "", snapshot, "properties.creationData.sourceResourceId");
     const sv = parseVersion(snap.kubernetesVersion);
@@ -638,7 +642,7 @@ export function clustersPut(ctx: Ctx): EmuResponse {
   }
   const profiles = requestedProfiles(requested);
   delete requested["agentPoolProfiles"];
-  for (const k of ["provisioningState", "currentKubernetesVersion", "fqdn", "azurePortalFQDN", "maxAgentPools", "eTag", "powerState"]) delete requested[k];
+  for (const k of ["provisioningState", "currentKubernetesVersion", "fqdn", "azurePortalFQDN", "maxAgentPools", "powerState"]) delete requested[k];
 
   // Snapshots the profiles refer to, resolved up front so a bad id fails before anything changes.
   const profileSnapshots = profiles.map((p, i) => {
@@ -682,7 +686,6 @@ export function clustersPut(ctx: Ctx): EmuResponse {
     networkProfile: defaultNetworkProfile(obj(requested["networkProfile"]) ?? obj(prevProps?.["networkProfile"])),
     powerState: { code: "Running" },
     provisioningState: existing ? "Updating" : "Creating",
-    eTag: newETag(),
   };
   delete props["agentPoolProfiles"];
   const clusterBody: JsonObject = {
@@ -694,6 +697,7 @@ export function clustersPut(ctx: Ctx): EmuResponse {
     properties: props,
     sku: obj(body["sku"]) ?? obj(existing?.body["sku"]) ?? { name: "Base", tier: "Free" },
     systemData: systemData(ctx.now, existing?.body["systemData"]),
+    eTag: newETag(),
   };
   if (existing) clusterBody["id"] = existing.id;
   if (tags !== undefined) clusterBody["tags"] = clone(tags);

@@ -83,11 +83,14 @@ function unquote(v: string): string {
   return t.startsWith('W/"') ? t.slice(3, -1) : t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
 }
 
-/** If-Match / If-None-Match against `properties.eTag`; 412 PreconditionFailed on mismatch. */
+/**
+ * If-Match / If-None-Match against the resource's eTag (`properties.eTag` on agent pools, top-level
+ * `eTag` on managed clusters, as in the swagger); 412 PreconditionFailed on mismatch.
+ */
 export function checkPreconditions(ctx: Ctx, existing: StoredResource | undefined): void {
   const ifMatch = ctx.req.headers["if-match"];
   const ifNoneMatch = ctx.req.headers["if-none-match"];
-  const current = existing ? str(obj(existing.body["properties"])?.["eTag"]) : undefined;
+  const current = existing ? (str(obj(existing.body["properties"])?.["eTag"]) ?? str(existing.body["eTag"])) : undefined;
   if (ifMatch !== undefined && ifMatch !== "") {
     const want = unquote(ifMatch);
     if (!existing) throw preconditionFailed(`Operation is not allowed: the resource does not exist, so If-Match '${want}' cannot match.`);
