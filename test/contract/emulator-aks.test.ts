@@ -262,6 +262,16 @@ describe("agent pools", () => {
     expect((await cs.agentPools.get(RG, CL, "userpool")).nodeImageVersion).toBe("AKSUbuntu-2204gen2containerd-202511.07.0");
   });
 
+  it("a read-modify-write PUT of a pool made from a snapshot is an ordinary update, not an upgrade", async () => {
+    const cs = client();
+    const snap = await snapshotOf("userpool", "rmw");
+    const pool = await cs.agentPools.createOrUpdate(RG, CL, "rmw", { count: 1, creationData: { sourceResourceId: snap.id ?? "" } }, FAST_POLL).pollUntilDone();
+    const again = await cs.agentPools.createOrUpdate(RG, CL, "rmw", { ...pool, count: 4 }, { ...FAST_POLL, ifMatch: pool.eTag ?? "" }).pollUntilDone();
+    expect(again).toMatchObject({ count: 4, nodeImageVersion: pool.nodeImageVersion, creationData: { sourceResourceId: snap.id } });
+    // Sending back another node image is a rollback AKS allows only to recently used versions.
+    await expect(cs.agentPools.createOrUpdate(RG, CL, "rmw", { ...again, nodeImageVersion: "AKSUbuntu-2204gen2containerd-202401.01.0" }, FAST_POLL).pollUntilDone()).rejects.toMatchObject({ statusCode: 400 });
+  });
+
   it("upgrades a pool to a snapshot by PUT only when the snapshot's Kubernetes version is newer", async () => {
     const cs = client();
     await cs.agentPools.createOrUpdate(RG, CL, "legacy", { count: 1, vmSize: "Standard_D4ds_v5", orchestratorVersion: "1.32.6" }, FAST_POLL).pollUntilDone();
@@ -364,6 +374,17 @@ describe("managed clusters", () => {
     await expect(cs.agentPools.get(RG, "aks-clone", "system")).rejects.toMatchObject({ statusCode: 404 });
     await cs.managedClusters.delete(RG, "aks-clone", FAST_POLL).pollUntilDone();
     expect(t.last("ContainerService.ManagedClusters_Delete").status).toBe(204);
+  });
+
+  it("keeps the cluster eTag at the top level (as specified) and checks If-Match against it", async () => {
+    const cs = client();
+    const cluster = await cs.managedClusters.get(RG, CL);
+    expect(cluster.eTag).toMatch(/^[0-9a-f-]{36}$/);
+    expect(t.last("ContainerService.ManagedClusters_Get").responseBody).not.toHaveProperty("properties.eTag");
+    await expect(cs.managedClusters.createOrUpdate(RG, CL, { location: "westeurope", tags: { x: "y" } }, { ...FAST_POLL, ifMatch: "stale" }).pollUntilDone()).rejects.toMatchObject({ statusCode: 412 });
+    const updated = await cs.managedClusters.createOrUpdate(RG, CL, { location: "westeurope", tags: { x: "y" } }, { ...FAST_POLL, ifMatch: cluster.eTag ?? "" }).pollUntilDone();
+    expect(updated.eTag).not.toBe(cluster.eTag);
+    expect(updated.agentPoolProfiles?.map((p) => p.name)).toEqual(["systempool", "userpool"]);
   });
 
   it("requires a System pool and refuses downgrades", async () => {
