@@ -4,6 +4,9 @@ import { applyReadiness, type Readiness } from "../../conditions/conditions.ts";
 import type { NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import type { NodePoolSnapshot as ArmSnapshot } from "../../azure/ports/nodePoolSnapshots.ts";
 
+/** The status fields that mirror the ARM snapshot (all of them, set or not). */
+const MIRRORED = ["snapshotId", "location", "sourceResourceId", "kubernetesVersion", "nodeImageVersion", "vmSize", "osType", "osSku", "enableFips", "createdAt"] as const satisfies ReadonlyArray<keyof NodePoolSnapshotStatus>;
+
 /** The status fields that mirror the ARM snapshot. */
 export function mirror(s: ArmSnapshot): Partial<NodePoolSnapshotStatus> {
   const out: Partial<NodePoolSnapshotStatus> = { snapshotId: s.id, location: s.location };
@@ -32,7 +35,12 @@ export interface StatusInput {
 export function nextStatus(input: StatusInput): NodePoolSnapshotStatus {
   const prev = input.prev ?? {};
   const base: NodePoolSnapshotStatus = { ...prev };
-  if (input.snapshot) Object.assign(base, mirror(input.snapshot));
+  if (input.snapshot) {
+    // A fresh read replaces the mirror: a property the new snapshot lacks must not survive from an
+    // older one (e.g. a snapshot recreated after an out-of-band deletion).
+    for (const k of MIRRORED) delete base[k];
+    Object.assign(base, mirror(input.snapshot));
+  }
   if (input.managedTagKeys) base.managedTagKeys = [...input.managedTagKeys].sort();
   base.observedGeneration = input.generation;
   base.conditions = applyReadiness(prev.conditions ?? [], input.readiness, input.generation, input.now);
