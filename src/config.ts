@@ -106,6 +106,13 @@ export function parseDuration(s: string, what: string): number {
   return total;
 }
 
+/** A period the operator waits on: zero would requeue at once, forever (a hot loop of ARM calls). */
+function parsePositiveDuration(s: string, what: string): number {
+  const ms = parseDuration(s, what);
+  if (ms <= 0) throw new ConfigError(`${what}: "${s}" must be longer than 0`);
+  return ms;
+}
+
 function parsePositiveInt(s: string, what: string): number {
   if (!/^\d+$/.test(s) || Number(s) < 1) throw new ConfigError(`${what}: "${s}" must be a whole number ≥ 1`);
   return Number(s);
@@ -230,20 +237,23 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     workers: parsePositiveInt(get("workers") ?? "4", "workers"),
     armWriteQps: parsePositive(get("arm-write-qps") ?? "8", "arm-write-qps"),
     armWriteBurst: parsePositiveInt(get("arm-write-burst") ?? "150", "arm-write-burst"),
-    resyncPeriodMs: parseDuration(get("resync-period") ?? "1h", "resync-period"),
-    stalledRecheckMs: parseDuration(get("stalled-recheck-period") ?? "10m", "stalled-recheck-period"),
-    verificationDeadlineMs: parseDuration(get("verification-deadline") ?? "2h", "verification-deadline"),
+    resyncPeriodMs: parsePositiveDuration(get("resync-period") ?? "1h", "resync-period"),
+    stalledRecheckMs: parsePositiveDuration(get("stalled-recheck-period") ?? "10m", "stalled-recheck-period"),
+    verificationDeadlineMs: parsePositiveDuration(get("verification-deadline") ?? "2h", "verification-deadline"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
     logLevel: level as Config["logLevel"],
   };
 }
 
-/** host:port → {host, port}; ":8080" binds all interfaces; "0" disables. */
+/** host:port → {host, port}; ":8080" binds all interfaces; "[::]:8080" is IPv6; "0" disables. */
 export function parseBindAddress(addr: string): { host: string; port: number } | undefined {
   if (addr === "0") return undefined;
   const i = addr.lastIndexOf(":");
-  const host = i <= 0 ? "0.0.0.0" : addr.slice(0, i);
-  const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`bind address "${addr}" has no valid port`);
+  // Go's bracketed IPv6 form (as controller-runtime takes it); Node's listen() wants the bare address.
+  const host = i <= 0 ? "0.0.0.0" : addr.slice(0, i).replace(/^\[(.*)\]$/, "$1");
+  const digits = addr.slice(i + 1);
+  const port = Number(digits);
+  // Number("") is 0: "host:" must not quietly mean "any free port".
+  if (!/^\d+$/.test(digits) || port > 65535) throw new ConfigError(`bind address "${addr}" has no valid port`);
   return { host, port };
 }
