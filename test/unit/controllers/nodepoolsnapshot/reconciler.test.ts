@@ -1,0 +1,342 @@
+// Decision tables for the NodePoolSnapshot reconciler over in-memory fakes of its two I/O
+// boundaries (ARM ports, the Kubernetes REST client). End-to-end behaviour against a real
+// apiserver and the ARM emulator is in test/integration/nodepoolsnapshot.test.ts.
+import { describe, expect, it } from "vitest";
+import type { ArmError } from "../../../../src/azure/errors.ts";
+import { agentPoolId, nodePoolSnapshotId } from "../../../../src/azure/ids.ts";
+import { parseAllowedScopes } from "../../../../src/config.ts";
+import { OWNER_TAG, snapshotNameFor } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
+import { EventReasons, Reasons } from "../../../../src/controllers/nodepoolsnapshot/reasons.ts";
+import { createNodePoolSnapshotReconciler, FINALIZER } from "../../../../src/controllers/nodepoolsnapshot/reconciler.ts";
+import type { NodePoolSnapshotSpec } from "../../../../src/crds/nodepoolsnapshot.ts";
+import type { KubeObject } from "../../../../src/kube/client.ts";
+import type { ReconcileContext } from "../../../../src/runtime/controller.ts";
+import { createNoopLogger } from "../../../../src/runtime/logger.ts";
+import type { ReconcileResult } from "../../../../src/runtime/result.ts";
+import { FakeArm, FakeKube, RecordingEvents, type ArmOp } from "./support/fakes.ts";
+
+const SUB = "00000000-0000-0000-0000-000000000001";
+const NS = "team-a";
+const NAME = "backup";
+const KEY = `${NS}/${NAME}`;
+const SOURCE = { subscriptionId: SUB, resourceGroup: "rg-aks", clusterName: "aks1", agentPoolName: "userpool" };
+const OTHER_POOL = { ...SOURCE, agentPoolName: "other" };
+const SNAP = { subscriptionId: SUB, resourceGroup: "rg-aks", name: snapshotNameFor(NS, NAME) };
+const SNAP_ID = nodePoolSnapshotId(SNAP);
+const RESYNC = 3_600_000;
+const RECHECK = 600_000;
+const NOW = new Date("2025-06-01T12:00:00Z");
+
+interface World {
+  arm: FakeArm;
+  kube: FakeKube;
+  events: RecordingEvents;
+  reconcile: () => Promise<ReconcileResult>;
+  setNow: (d: Date) => void;
+}
+
+interface Setup {
+  spec?: NodePoolSnapshotSpec;
+  /** Object state before the reconcile under test. */
+  finalizer?: boolean;
+  deleting?: boolean;
+  generation?: number;
+  status?: Record<string, unknown>;
+  allowedScopes?: string;
+}
+
+function world(s: Setup = {}): World {
+  const arm = new FakeArm()
+    .addCluster(SOURCE, "westeurope")
+    .addPool(SOURCE, { currentOrchestratorVersion: "1.30.4", nodeImageVersion: "AKSUbuntu-2204gen2containerd-202409.04.0", vmSize: "Standard_D4s_v5" })
+    .addPool(OTHER_POOL);
+  const generation = s.generation ?? 1;
+  const obj: KubeObject = {
+    apiVersion: "aksnap.io/v1alpha1",
+    kind: "NodePoolSnapshot",
+    metadata: {
+      name: NAME,
+      namespace: NS,
+      uid: "uid-1",
+      resourceVersion: "10",
+      generation,
+      ...(s.finalizer === false ? {} : { finalizers: [FINALIZER] }),
+      ...(s.deleting ? { deletionTimestamp: "2025-06-01T11:00:00Z" } : {}),
+    },
+    spec: s.spec ?? { source: SOURCE },
+    ...(s.status ? { status: s.status } : { status: { observedGeneration: generation } }),
+  };
+  const kube = new FakeKube(obj);
+  const events = new RecordingEvents();
+  let now = NOW;
+  const reconcile = createNodePoolSnapshotReconciler({
+    client: kube,
+    cache: kube.cache,
+    arm,
+    events,
+    defaults: { defaultSubscriptionId: undefined },
+    allowedScopes: s.allowedScopes ? parseAllowedScopes(s.allowedScopes) : undefined,
+    resyncPeriodMs: RESYNC,
+    stalledRecheckMs: RECHECK,
+    now: () => now,
+    random: () => 0.5, // no jitter: 0.9 + 0.2 * 0.5 = 1
+  });
+  const ctx: ReconcileContext = { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r1" };
+  return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), setNow: (d) => (now = d) };
+}
+
+function conditions(w: World): Record<string, { status: string; reason: string; message: string }> {
+  const list = (w.kube.status?.conditions ?? []) as Array<{ type: string; status: string; reason: string; message: string }>;
+  return Object.fromEntries(list.map((c) => [c.type, { status: c.status, reason: c.reason, message: c.message }]));
+}
+
+function kstatus(w: World): string {
+  return Object.entries(conditions(w))
+    .map(([t, c]) => `${t}=${c.status}/${c.reason}`)
+    .join(" ");
+}
+
+const err = (kind: ArmError["kind"], code: string, extra: Partial<ArmError> = {}): ArmError => ({ kind, code, message: `${code} happened`, ...extra });
+
+describe("NodePoolSnapshot reconciler: ARM error mapping", () => {
+  // [name, failing op, error, expected conditions, expected result]
+  it.each<[string, ArmOp, ArmError, string, ReconcileResult]>([
+    ["throttled: retry no sooner than Retry-After", "snapshots.get", err("throttled", "SubscriptionRequestsThrottled", { retryAfterMs: 17_000, statusCode: 429 }), "Ready=False/Throttled Reconciling=True/Throttled", { kind: "retry", error: expect.any(Error), notBeforeMs: 17_000 }],
+    ["throttled without Retry-After: 1s floor", "snapshots.get", err("throttled", "TooManyRequests", { statusCode: 429 }), "Ready=False/Throttled Reconciling=True/Throttled", { kind: "retry", error: expect.any(Error), notBeforeMs: 1000 }],
+    ["transient: retry with backoff", "snapshots.get", err("transient", "InternalServerError", { statusCode: 500 }), "Ready=False/ArmUnavailable Reconciling=True/ArmUnavailable", { kind: "retry", error: expect.any(Error) }],
+    ["conflict: retry, honouring Retry-After", "snapshots.get", err("conflict", "OperationNotAllowed", { retryAfterMs: 5000, statusCode: 409 }), "Ready=False/ArmConflict Reconciling=True/ArmConflict", { kind: "retry", error: expect.any(Error), notBeforeMs: 5000 }],
+    ["invalid: Stalled ArmRequestRejected, slow requeue", "snapshots.get", err("invalid", "AuthorizationFailed", { statusCode: 403 }), "Ready=False/ArmRequestRejected Stalled=True/ArmRequestRejected", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["snapshot's resource group missing: Stalled ResourceGroupNotFound", "snapshots.get", err("notFound", "ResourceGroupNotFound", { statusCode: 404 }), "Ready=False/ResourceGroupNotFound Stalled=True/ResourceGroupNotFound", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["source cluster missing: Stalled SourceAgentPoolNotFound", "clusters.get", err("notFound", "ResourceNotFound"), "Ready=False/SourceAgentPoolNotFound Stalled=True/SourceAgentPoolNotFound", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["source cluster read throttled", "clusters.get", err("throttled", "TooManyRequests", { retryAfterMs: 2000 }), "Ready=False/Throttled Reconciling=True/Throttled", { kind: "retry", error: expect.any(Error), notBeforeMs: 2000 }],
+    ["source pool missing: Stalled SourceAgentPoolNotFound", "pools.get", err("notFound", "NotFound"), "Ready=False/SourceAgentPoolNotFound Stalled=True/SourceAgentPoolNotFound", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["source pool read fails with 5xx", "pools.get", err("transient", "ServiceUnavailable"), "Ready=False/ArmUnavailable Reconciling=True/ArmUnavailable", { kind: "retry", error: expect.any(Error) }],
+    ["PUT: source vanished in between (404)", "snapshots.put", err("notFound", "NotFound"), "Ready=False/SourceAgentPoolNotFound Stalled=True/SourceAgentPoolNotFound", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["PUT: resource group missing", "snapshots.put", err("notFound", "ResourceGroupNotFound"), "Ready=False/ResourceGroupNotFound Stalled=True/ResourceGroupNotFound", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["PUT: denied by policy", "snapshots.put", err("invalid", "RequestDisallowedByPolicy"), "Ready=False/ArmRequestRejected Stalled=True/ArmRequestRejected", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["PUT: throttled", "snapshots.put", err("throttled", "ClientWriteRateLimited", { retryAfterMs: 250 }), "Ready=False/Throttled Reconciling=True/Throttled", { kind: "retry", error: expect.any(Error), notBeforeMs: 250 }],
+  ])("%s", async (_n, op, error, want, result) => {
+    const w = world();
+    w.arm.failNext(op, error);
+    expect(await w.reconcile()).toEqual(result);
+    expect(kstatus(w)).toBe(want);
+    // The message names the cause: the ARM code, unless the reason already is that code.
+    for (const c of Object.values(conditions(w))) expect(c.reason === error.code || c.message.includes(error.code), c.message).toBe(true);
+    expect(w.kube.status?.observedGeneration).toBe(1);
+    expect(w.arm.count("snapshots.put")).toBe(op === "snapshots.put" ? 1 : 0);
+  });
+
+  it("a stalled verdict records one Warning event, not one per retry", async () => {
+    const w = world();
+    w.arm.failNext("snapshots.get", err("invalid", "AuthorizationFailed")).failNext("snapshots.get", err("invalid", "AuthorizationFailed"));
+    await w.reconcile();
+    await w.reconcile();
+    expect(w.events.events).toEqual([{ type: "Warning", reason: Reasons.ArmRequestRejected, message: expect.stringContaining("AuthorizationFailed") }]);
+  });
+
+  it("tag PATCH errors map the same way", async () => {
+    const w = world({ spec: { source: SOURCE, tags: { env: "prod" } } });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } });
+    w.arm.failNext("snapshots.updateTags", err("throttled", "TooManyRequests", { retryAfterMs: 9000 }));
+    expect(await w.reconcile()).toEqual({ kind: "retry", error: expect.any(Error), notBeforeMs: 9000 });
+    expect(kstatus(w)).toBe("Ready=False/Throttled Reconciling=True/Throttled");
+  });
+});
+
+describe("NodePoolSnapshot reconciler: decisions", () => {
+  it("adds the finalizer before anything else", async () => {
+    const w = world({ finalizer: false, status: {}, generation: 1 });
+    await w.reconcile();
+    expect(w.kube.object.metadata.finalizers).toEqual([FINALIZER]);
+  });
+
+  it("acknowledges a new generation (Reconciling/Creating) before touching ARM", async () => {
+    const w = world({ status: {}, generation: 1 });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: 0 });
+    expect(kstatus(w)).toBe("Ready=False/Creating Reconciling=True/Creating");
+    expect(w.arm.calls).toEqual([]);
+  });
+
+  it("acknowledges a spec change of a snapshot it has with Reconciling/UpdatingTags", async () => {
+    const w = world({ generation: 2, status: { observedGeneration: 1, snapshotId: SNAP_ID } });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=False/UpdatingTags Reconciling=True/UpdatingTags");
+    expect(w.arm.calls).toEqual([]);
+  });
+
+  it("creates the snapshot in the source cluster's region with the operator's tags; Ready; resync after the period", async () => {
+    const w = world({ spec: { source: SOURCE, tags: { env: "prod" } } });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RESYNC });
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    const s = w.arm.snapshots.values().next().value;
+    expect(s).toMatchObject({ id: SNAP_ID, location: "westeurope", sourceResourceId: agentPoolId(SOURCE), tags: { env: "prod", [OWNER_TAG]: KEY } });
+    expect(w.kube.status).toMatchObject({ snapshotId: SNAP_ID, kubernetesVersion: "1.30.4", vmSize: "Standard_D4s_v5", managedTagKeys: [OWNER_TAG, "env"].sort() });
+    expect(w.events.events.map((e) => e.reason)).toEqual([EventReasons.Created]);
+  });
+
+  it("GET before PUT: an existing snapshot of the same source is used, never re-created", async () => {
+    const w = world();
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE).toLowerCase(), tags: { [OWNER_TAG]: KEY } });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    expect(w.arm.count("snapshots.put")).toBe(0);
+    expect(w.events.events.map((e) => e.reason)).toEqual([EventReasons.Found]);
+  });
+
+  it("a Ready object costs no ARM call until the resync period has passed", async () => {
+    const w = world();
+    await w.reconcile();
+    const calls = w.arm.calls.length;
+    w.setNow(new Date(NOW.getTime() + 60_000));
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RESYNC - 60_000 });
+    expect(w.arm.calls.length).toBe(calls);
+    w.setNow(new Date(NOW.getTime() + RESYNC));
+    await w.reconcile();
+    expect(w.arm.calls.slice(calls).map((c) => c.op)).toEqual(["snapshots.get"]);
+  });
+
+  it("a same-named snapshot of another source: Stalled SnapshotNameConflict, untouched", async () => {
+    const w = world();
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(OTHER_POOL), tags: { keep: "me" } });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RECHECK });
+    expect(kstatus(w)).toBe("Ready=False/SnapshotNameConflict Stalled=True/SnapshotNameConflict");
+    expect(w.arm.count("snapshots.updateTags")).toBe(0);
+  });
+
+  it.each([
+    ["another region: Stalled LocationMismatch, no requeue (spec problem), nothing created", "eastus", "Ready=False/LocationMismatch Stalled=True/LocationMismatch", 0],
+    ["the source's region: created", "westeurope", "Ready=True/SnapshotReady", 1],
+  ])("spec.snapshot.location, %s", async (_n, location, want, puts) => {
+    const w = world({ spec: { source: SOURCE, snapshot: { location } } });
+    const r = await w.reconcile();
+    expect(kstatus(w)).toBe(want);
+    expect(w.arm.count("snapshots.put")).toBe(puts);
+    if (puts === 0) expect(r).toEqual({ kind: "done" });
+  });
+
+  it.each<[string, NodePoolSnapshotSpec["missingSnapshotPolicy"], string, number, string[]]>([
+    ["Report (default): Ready=False SnapshotMissing, nothing recreated", undefined, "Ready=False/SnapshotMissing", 0, [EventReasons.Missing]],
+    ["Recreate: a new snapshot of the source", "Recreate", "Ready=True/SnapshotReady", 1, [EventReasons.Recreated]],
+  ])("snapshot deleted out of band, %s", async (_n, missingSnapshotPolicy, want, puts, events) => {
+    const w = world({
+      spec: { source: SOURCE, ...(missingSnapshotPolicy ? { missingSnapshotPolicy } : {}) },
+      status: { observedGeneration: 1, snapshotId: SNAP_ID, createdAt: "2025-01-01T00:00:00.000Z", conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "ok", lastTransitionTime: "2025-01-01T00:00:00Z", observedGeneration: 1 }] },
+    });
+    await w.reconcile();
+    expect(kstatus(w)).toBe(want);
+    expect(w.arm.count("snapshots.put")).toBe(puts);
+    expect(w.events.events.map((e) => e.reason)).toEqual(events);
+  });
+
+  it("adopted snapshot missing: Ready=False SnapshotMissing, never created", async () => {
+    const w = world({ spec: { snapshot: { id: SNAP_ID } } });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RECHECK });
+    expect(kstatus(w)).toBe("Ready=False/SnapshotMissing");
+    expect(w.arm.count("snapshots.put")).toBe(0);
+  });
+
+  it("adopt: mirrors, adds the user's tags but never the owner tag", async () => {
+    const w = world({ spec: { snapshot: { id: SNAP_ID }, tags: { env: "prod" } } });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(OTHER_POOL), tags: { golden: "true" } });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    expect(w.arm.snapshots.get(SNAP_ID.toLowerCase())?.tags).toEqual({ golden: "true", env: "prod" });
+    expect(w.kube.status?.managedTagKeys).toEqual(["env"]);
+    expect(w.events.events.map((e) => e.reason)).toEqual([EventReasons.Adopted]);
+  });
+
+  it.each<[string, string, string]>([
+    ["snapshot outside the allowed scopes", `${NS}=/subscriptions/${SUB}/resourceGroups/rg-other`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
+    ["namespace not listed and no * entry", `other-ns=/subscriptions/${SUB}`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
+  ])("%s: Stalled ScopeNotAllowed, no ARM call, no requeue", async (_n, scopes, want) => {
+    const w = world({ allowedScopes: scopes });
+    expect(await w.reconcile()).toEqual({ kind: "done" });
+    expect(kstatus(w)).toBe(want);
+    expect(w.arm.calls).toEqual([]);
+  });
+
+  it("the resource group scope admits it", async () => {
+    const w = world({ allowedScopes: `${NS}=/subscriptions/${SUB}/resourceGroups/RG-AKS` });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+  });
+
+  it.each<[string, Setup, string, ReconcileResult]>([
+    ["SubscriptionUnknown is a world problem: slow requeue", { spec: { source: { resourceGroup: "rg", clusterName: "c", agentPoolName: "p" } } }, "Ready=False/SubscriptionUnknown Stalled=True/SubscriptionUnknown", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["a spec the parser rejects: InvalidSpec, no requeue", { spec: { source: { agentPoolId: "not-an-id" } } }, "Ready=False/InvalidSpec Stalled=True/InvalidSpec", { kind: "done" }],
+  ])("%s", async (_n, setup, want, result) => {
+    const w = world(setup);
+    expect(await w.reconcile()).toEqual(result);
+    expect(kstatus(w)).toBe(want);
+    expect(w.arm.calls).toEqual([]);
+  });
+});
+
+describe("NodePoolSnapshot reconciler: deletion", () => {
+  const owned = (w: World): void => {
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE) });
+  };
+
+  it.each<[string, NodePoolSnapshotSpec, boolean, string]>([
+    ["Delete (default): the ARM snapshot is deleted, then the finalizer released", { source: SOURCE }, false, EventReasons.Deleted],
+    ["Retain: the ARM snapshot is left, the finalizer released", { source: SOURCE, deletionPolicy: "Retain" }, true, EventReasons.Retained],
+    ["adopted (Retain by default): left in place", { snapshot: { id: SNAP_ID } }, true, EventReasons.Retained],
+    ["adopted with Delete: deleted", { snapshot: { id: SNAP_ID }, deletionPolicy: "Delete" }, false, EventReasons.Deleted],
+  ])("%s", async (_n, spec, kept, event) => {
+    const w = world({ spec, deleting: true });
+    owned(w);
+    expect(await w.reconcile()).toEqual({ kind: "done" });
+    expect(w.arm.snapshots.has(SNAP_ID.toLowerCase())).toBe(kept);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+    expect(w.events.events.map((e) => e.reason)).toEqual([event]);
+  });
+
+  it("never deletes a same-named snapshot of another source", async () => {
+    const w = world({ deleting: true });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(OTHER_POOL) });
+    await w.reconcile();
+    expect(w.arm.count("snapshots.delete")).toBe(0);
+    expect(w.arm.snapshots.has(SNAP_ID.toLowerCase())).toBe(true);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+    expect(w.events.events).toEqual([{ type: "Warning", reason: Reasons.SnapshotNameConflict, message: expect.stringContaining("not deleting") }]);
+  });
+
+  it("an already-gone snapshot releases the finalizer", async () => {
+    const w = world({ deleting: true });
+    await w.reconcile();
+    expect(w.arm.count("snapshots.delete")).toBe(0);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+  });
+
+  it("outside the allowed scopes: released without an ARM call", async () => {
+    const w = world({ deleting: true, allowedScopes: `*=/subscriptions/00000000-0000-0000-0000-000000000009` });
+    owned(w);
+    await w.reconcile();
+    expect(w.arm.calls).toEqual([]);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+    expect(w.events.events.map((e) => e.reason)).toEqual([Reasons.ScopeNotAllowed]);
+  });
+
+  it.each<[string, ArmOp, ArmError, string, ReconcileResult]>([
+    ["DELETE refused: Stalled DeleteFailed, finalizer kept", "snapshots.delete", err("invalid", "ScopeLocked"), "Ready=False/DeleteFailed Stalled=True/DeleteFailed", { kind: "requeueAfter", afterMs: RECHECK }],
+    ["DELETE throttled: Reconciling Deleting, retry after Retry-After", "snapshots.delete", err("throttled", "TooManyRequests", { retryAfterMs: 4000 }), "Ready=False/Deleting Reconciling=True/Deleting", { kind: "retry", error: expect.any(Error), notBeforeMs: 4000 }],
+    ["DELETE 5xx: Reconciling Deleting, retry", "snapshots.delete", err("transient", "InternalServerError"), "Ready=False/Deleting Reconciling=True/Deleting", { kind: "retry", error: expect.any(Error) }],
+    ["GET before DELETE refused: Stalled ArmRequestRejected, finalizer kept", "snapshots.get", err("invalid", "AuthorizationFailed"), "Ready=False/ArmRequestRejected Stalled=True/ArmRequestRejected", { kind: "requeueAfter", afterMs: RECHECK }],
+  ])("%s", async (_n, op, error, want, result) => {
+    const w = world({ deleting: true });
+    owned(w);
+    w.arm.failNext(op, error);
+    expect(await w.reconcile()).toEqual(result);
+    expect(kstatus(w)).toBe(want);
+    expect(w.kube.object.metadata.finalizers).toEqual([FINALIZER]);
+    expect(w.arm.snapshots.has(SNAP_ID.toLowerCase())).toBe(true);
+  });
+
+  it("DeleteFailed says how to release the object", async () => {
+    const w = world({ deleting: true });
+    owned(w);
+    w.arm.failNext("snapshots.delete", err("invalid", "ScopeLocked"));
+    await w.reconcile();
+    expect(conditions(w).Stalled?.message).toContain("set spec.deletionPolicy: Retain");
+  });
+});
