@@ -9,7 +9,7 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 VITEST := node node_modules/vitest/vitest.mjs
 
-.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration manifests demo bench clean
+.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo bench clean
 
 help:
 	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
@@ -55,7 +55,7 @@ demo: deps
 	node hack/demo.ts
 
 bench: deps
-	node bench/run.ts
+	node bench/steady-state.ts
 
 clean:
 	rm -rf dist coverage .demo

@@ -6,11 +6,12 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createOperator, type Operator } from "../../src/operator.ts";
-import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/client.ts";
+import type { KubeClient} from "../../src/kube/client.ts";
+import { type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
 import { cacheDir, kubeconfigYaml } from "./control-plane.ts";
 
@@ -25,8 +26,8 @@ function helmBin(): string {
 }
 
 /** `helm template` of the chart: the objects exactly as a user's install would create them. */
-export function renderChart(namespace: string, showOnly: string[] = [], set: string[] = []): KubeObject[] {
-  const args = ["template", "aksnap", join(repoRoot, "deploy/helm/aksnap"), "--namespace", namespace, "--kube-version", "1.37.2"];
+export function renderChart(namespace: string, showOnly: string[] = [], set: string[] = [], release = "aksnap"): KubeObject[] {
+  const args = ["template", release, join(repoRoot, "deploy/helm/aksnap"), "--namespace", namespace, "--kube-version", "1.37.2"];
   for (const s of showOnly) args.push("--show-only", s);
   for (const s of set) args.push("--set", s);
   const out = execFileSync(helmBin(), args, { encoding: "utf8" });
