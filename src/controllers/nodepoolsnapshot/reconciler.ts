@@ -54,8 +54,8 @@ type Verdict = { readiness: Readiness; result: ReconcileResult; snapshot?: ArmSn
 const rt = NodePoolSnapshotKind.resource;
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
-  // uid → generation and time of the last ARM read that found the snapshot as desired.
-  const verified = new Map<string, { generation: number; at: number }>();
+  // uid → generation verified against ARM, and when the next (jittered) resync is due.
+  const verified = new Map<string, { generation: number; dueAt: number }>();
   // uid → the resourceVersion our last write was based on. While the informer cache still shows
   // it, the cache has not caught up with our own write: reading it would act on stale state.
   const writtenFrom = new Map<string, string>();
@@ -120,7 +120,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const wasSame = isTrue(obj.status?.conditions, "Ready") === (v.readiness.state === "ready") && obj.status?.conditions?.find((c) => c.type === "Ready")?.reason === v.readiness.reason;
     // Events mark transitions, not every retry of the same condition.
     if (v.event && (w.kind === "written" || !wasSame)) await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
-    if (v.readiness.state === "ready" && obj.metadata.uid) verified.set(obj.metadata.uid, { generation: obj.metadata.generation ?? 0, at: deps.now().getTime() });
+    if (v.readiness.state === "ready" && obj.metadata.uid && v.result.kind === "requeueAfter") {
+      verified.set(obj.metadata.uid, { generation: obj.metadata.generation ?? 0, dueAt: deps.now().getTime() + v.result.afterMs });
+    }
     return v.result;
   }
 
@@ -306,9 +308,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const generation = obj.metadata.generation ?? 0;
     const seen = obj.metadata.uid ? verified.get(obj.metadata.uid) : undefined;
     const nowMs = deps.now().getTime();
-    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.generation === generation && nowMs - seen.at < deps.resyncPeriodMs) {
+    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.generation === generation && nowMs < seen.dueAt) {
       // Steady state costs nothing: no ARM call until the jittered resync is due.
-      return requeueAfter(Math.max(1000, deps.resyncPeriodMs - (nowMs - seen.at)));
+      return requeueAfter(seen.dueAt - nowMs);
     }
     // A new generation is acknowledged before ARM is touched, so watchers (kstatus, Flux, Argo CD)
     // see Reconciling while the work is in flight rather than a stale Ready.
