@@ -4,6 +4,7 @@
 // LRO status polls and the preview agent-pool operation route are not in these specs; fault-injected
 // answers are scripted, not emulated, so both are left out.
 
+import { join } from "node:path";
 import { LiveValidator } from "oav";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEMO_CLUSTER, DEMO_NODE_RESOURCE_GROUP, DEMO_RESOURCE_GROUP, DEMO_SNAPSHOT_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, type RequestLogEntry } from "../emulator/index.ts";
@@ -11,8 +12,9 @@ import { isObject } from "../emulator/json.ts";
 import { ROUTES } from "../emulator/routes.ts";
 import { computeClient, containerServiceClient, FAST_POLL } from "./helpers/arm-clients.ts";
 import { useEmulator } from "./helpers/emulator-fixture.ts";
+import { SHARED_DIR } from "./helpers/wire.ts";
 
-const SPECS = "/work/shared/arm-contract/swagger/specification";
+const SPECS = join(SHARED_DIR, "arm-contract/swagger/specification");
 const NOT_IN_SPEC = new Set(["ContainerService.AsyncOperation", "ContainerService.OperationResult", "ContainerService.OperationStatusResult_GetByAgentPool", "Compute.DiskOperation"]);
 
 const t = useEmulator({ world: "demo", timing: { agentPoolOperationMs: 100, clusterOperationMs: 100, computeOperationMs: 50, copyDurationMs: 300, hydrationDurationMs: 200 } }, false);

@@ -1,4 +1,4 @@
-// Replays every official example in /work/shared/arm-contract/examples through the real SDK clients
+// Replays every official example in shared/arm-contract/examples (beside the repository) through the real SDK clients
 // against the emulator, at the example's own api-version. For each: the world is seeded from the
 // example (its source resources, or its response body for reads), the SDK sends the example's
 // request (asserted byte-for-byte equal as JSON), and the emulator's status codes, LRO headers and

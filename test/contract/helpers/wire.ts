@@ -4,10 +4,19 @@
 // ARM ids and types compare case-insensitively, and the examples' subscription placeholders
 // ({subscription-id} vs {subscriptionId}, which the same file mixes) are treated as equal.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const EXAMPLES_DIR = "/work/shared/arm-contract/examples";
+/**
+ * The project's shared/ folder lives beside the repository (as in CI); AKSNAP_SHARED_DIR overrides.
+ * Missing is an error, never a silent skip: these files are the contract.
+ */
+export const SHARED_DIR = process.env.AKSNAP_SHARED_DIR ?? resolve(dirname(fileURLToPath(import.meta.url)), "../../../../shared");
+if (!existsSync(join(SHARED_DIR, "arm-contract"))) {
+  throw new Error(`ARM contract files not found at ${SHARED_DIR}/arm-contract (set AKSNAP_SHARED_DIR to the shared/ folder)`);
+}
+export const EXAMPLES_DIR = join(SHARED_DIR, "arm-contract/examples");
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
