@@ -43,6 +43,8 @@ interface Setup {
   generation?: number;
   status?: Record<string, unknown>;
   allowedScopes?: string;
+  /** [0,1) jitter source; 0.5 means none. */
+  random?: number;
 }
 
 function world(s: Setup = {}): World {
@@ -79,7 +81,7 @@ function world(s: Setup = {}): World {
     resyncPeriodMs: RESYNC,
     stalledRecheckMs: RECHECK,
     now: () => now,
-    random: () => 0.5, // no jitter: 0.9 + 0.2 * 0.5 = 1
+    random: () => s.random ?? 0.5, // 0.5: no jitter (0.9 + 0.2 * 0.5 = 1)
   });
   const ctx: ReconcileContext = { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r1" };
   return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), setNow: (d) => (now = d) };
@@ -193,6 +195,23 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     w.setNow(new Date(NOW.getTime() + RESYNC));
     await w.reconcile();
     expect(w.arm.calls.slice(calls).map((c) => c.op)).toEqual(["snapshots.get"]);
+  });
+
+  it.each([
+    ["shortest jitter (-10%)", 0, 0.9],
+    ["no jitter", 0.5, 1],
+    ["longest jitter (+10%)", 0.999, 1.0998],
+  ])("resync with %s: exactly one ARM GET, when the jittered period is due", async (_n, random, factor) => {
+    const w = world({ random });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: Math.round(RESYNC * factor) });
+    const due = NOW.getTime() + Math.round(RESYNC * factor);
+    const before = w.arm.calls.length;
+    w.setNow(new Date(due - 1));
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: 1 });
+    expect(w.arm.calls.length).toBe(before);
+    w.setNow(new Date(due));
+    await w.reconcile();
+    expect(w.arm.calls.slice(before).map((c) => c.op)).toEqual(["snapshots.get"]);
   });
 
   it("a same-named snapshot of another source: Stalled SnapshotNameConflict, untouched", async () => {
