@@ -36,8 +36,11 @@ export function renderChart(namespace: string, showOnly: string[] = [], set: str
     .filter((o): o is KubeObject => o !== null && typeof o === "object" && "kind" in o);
 }
 
-const typeOf: Record<string, ResourceType> = {
+/** Where the kinds the chart renders (and a Namespace) live in the API. */
+export const chartKinds: Record<string, ResourceType> = {
   Namespace: { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false },
+  Service: { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true },
+  Deployment: { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
   ServiceAccount: { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
   ClusterRole: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", kind: "ClusterRole", namespaced: false },
   ClusterRoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false },
@@ -51,13 +54,13 @@ const typeOf: Record<string, ResourceType> = {
  */
 export async function operatorKubeconfig(admin: KubeClient, adminKc: KubeConfig, dir: string, namespace = OPERATOR_NAMESPACE): Promise<string> {
   try {
-    await admin.create(typeOf.Namespace as ResourceType, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    await admin.create(chartKinds.Namespace as ResourceType, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   } catch (e) {
     if (!isKubeError(e, "alreadyExists")) throw e;
   }
   const objs = renderChart(namespace, ["templates/serviceaccount.yaml", "templates/rbac.yaml", "templates/clusterrolebinding.yaml"]);
   for (const o of objs) {
-    const t = typeOf[o.kind];
+    const t = chartKinds[o.kind];
     if (!t) throw new Error(`unexpected kind ${o.kind} in chart RBAC`);
     await admin.apply(t, o, "aksnap-test-harness", { force: true });
   }

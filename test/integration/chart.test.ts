@@ -7,20 +7,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
-import type { KubeObject, ResourceType } from "../../src/kube/client.ts";
+import type { KubeObject } from "../../src/kube/client.ts";
 import { cacheDir } from "../harness/control-plane.ts";
 import { createNamespace, kubeClient, kubeConfig } from "../harness/kube.ts";
-import { renderChart, repoRoot } from "../harness/operator.ts";
+import { chartKinds, renderChart, repoRoot } from "../harness/operator.ts";
 
-const types: Record<string, ResourceType> = {
-  ServiceAccount: { group: "", version: "v1", plural: "serviceaccounts", kind: "ServiceAccount", namespaced: true },
-  Service: { group: "", version: "v1", plural: "services", kind: "Service", namespaced: true },
-  Deployment: { group: "apps", version: "v1", plural: "deployments", kind: "Deployment", namespaced: true },
-  ClusterRole: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterroles", kind: "ClusterRole", namespaced: false },
-  ClusterRoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "clusterrolebindings", kind: "ClusterRoleBinding", namespaced: false },
-  Role: { group: "rbac.authorization.k8s.io", version: "v1", plural: "roles", kind: "Role", namespaced: true },
-  RoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", plural: "rolebindings", kind: "RoleBinding", namespaced: true },
-};
 
 const variants: Array<[string, string[]]> = [
   ["default values", []],
@@ -52,7 +43,7 @@ describe("Helm chart", () => {
     const objs = renderChart(ns, [], set, ns);
     expect(objs.map((o) => o.kind).sort()).toEqual(["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"]);
     for (const o of objs) {
-      const t = types[o.kind];
+      const t = chartKinds[o.kind];
       if (!t) throw new Error(`no type for ${o.kind}`);
       await client.create(t, o, { dryRun: true });
     }
