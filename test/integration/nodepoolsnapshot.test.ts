@@ -246,6 +246,9 @@ describe("NodePoolSnapshot", () => {
     expect(tags).toEqual({ env: "staging", "policy-added": "yes", "aksnap.io-owner": `${ns}/tagged` });
     expect(emu.control.countRequests({ method: "PATCH" })).toBe(1);
     expect(emu.control.countRequests({ method: "PUT" })).toBe(0);
+    // A schedule label (no new generation) is reflected in the ARM tags at once, not at the next resync.
+    await admin.mergePatch(nps, ns, "tagged", { metadata: { labels: { "aksnap.io/schedule": "nightly" } } });
+    await eventually(async () => ((emu.control.getResource(id)?.tags as Record<string, string>)["aksnap.io-schedule"] === "nightly" ? true : undefined), "schedule tag in ARM");
   });
 
   it("rejects a change of spec.source at admission (CEL immutability)", async () => {

@@ -20,7 +20,6 @@ export const Reasons = {
   ResourceGroupNotFound: "ResourceGroupNotFound",
   LocationMismatch: "LocationMismatch",
   SnapshotNameConflict: "SnapshotNameConflict",
-  AdoptedSnapshotNotFound: "AdoptedSnapshotNotFound",
   ArmRequestRejected: "ArmRequestRejected",
   DeleteFailed: "DeleteFailed",
 } as const;

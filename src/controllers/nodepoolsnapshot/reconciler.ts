@@ -19,7 +19,7 @@ import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../k
 import { writeStatus } from "../../kube/status.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { done, requeueAfter, retry, type ReconcileResult } from "../../runtime/result.ts";
-import { desiredFor, type Defaults, type Desired } from "./desired.ts";
+import { desiredFor, operatorTags, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { nextStatus } from "./status.ts";
 import { planTags } from "./tags.ts";
@@ -54,8 +54,10 @@ type Verdict = { readiness: Readiness; result: ReconcileResult; snapshot?: ArmSn
 const rt = NodePoolSnapshotKind.resource;
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
-  // uid → generation verified against ARM, and when the next (jittered) resync is due.
-  const verified = new Map<string, { generation: number; dueAt: number }>();
+  // uid → what was verified against ARM (generation and the operator's tags, which follow labels
+  // that do not bump the generation) and when the next (jittered) resync is due.
+  const verified = new Map<string, { generation: number; tags: string; dueAt: number }>();
+  const tagsKey = (o: NodePoolSnapshot): string => JSON.stringify(operatorTags(o));
   // uid → the resourceVersion our last write was based on. While the informer cache still shows
   // it, the cache has not caught up with our own write: reading it would act on stale state.
   const writtenFrom = new Map<string, string>();
@@ -121,7 +123,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     // Events mark transitions, not every retry of the same condition.
     if (v.event && (w.kind === "written" || !wasSame)) await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
     if (v.readiness.state === "ready" && obj.metadata.uid && v.result.kind === "requeueAfter") {
-      verified.set(obj.metadata.uid, { generation: obj.metadata.generation ?? 0, dueAt: deps.now().getTime() + v.result.afterMs });
+      verified.set(obj.metadata.uid, { generation: obj.metadata.generation ?? 0, tags: tagsKey(obj), dueAt: deps.now().getTime() + v.result.afterMs });
     }
     return v.result;
   }
@@ -308,7 +310,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const generation = obj.metadata.generation ?? 0;
     const seen = obj.metadata.uid ? verified.get(obj.metadata.uid) : undefined;
     const nowMs = deps.now().getTime();
-    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.generation === generation && nowMs < seen.dueAt) {
+    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt) {
       // Steady state costs nothing: no ARM call until the jittered resync is due.
       return requeueAfter(seen.dueAt - nowMs);
     }
