@@ -9,7 +9,7 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 VITEST := node node_modules/vitest/vitest.mjs
 
-.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo bench clean
+.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo control-plane bench clean
 
 help:
 	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
@@ -53,6 +53,9 @@ test: deps lint typecheck check-generated tools
 
 demo: deps
 	node hack/demo.ts
+
+control-plane: deps
+	node hack/control-plane.ts
 
 bench: deps
 	node bench/steady-state.ts
