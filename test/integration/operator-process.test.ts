@@ -88,9 +88,10 @@ describe("operator process", () => {
     const ns = await createNamespace(kubeConfig(), "replicas");
     const leaseName = `aksnap-test-${ns}`;
     const ports = [await freePort(), await freePort()];
+    const health = [await freePort(), await freePort()];
     const common = { "watch-namespaces": ns, "leader-elect": "true", "leader-election-namespace": OPERATOR_NAMESPACE, "leader-election-id": leaseName };
-    const a = start({ ...common, identity: "replica-a", "metrics-bind-address": `127.0.0.1:${ports[0]}` });
-    const b = start({ ...common, identity: "replica-b", "metrics-bind-address": `127.0.0.1:${ports[1]}` });
+    const a = start({ ...common, identity: "replica-a", "metrics-bind-address": `127.0.0.1:${ports[0]}`, "health-probe-bind-address": `127.0.0.1:${health[0]}` });
+    const b = start({ ...common, identity: "replica-b", "metrics-bind-address": `127.0.0.1:${ports[1]}`, "health-probe-bind-address": `127.0.0.1:${health[1]}` });
     const holder = await eventually(async () => {
       const l = await admin.tryGet(leases, OPERATOR_NAMESPACE, leaseName);
       const h = (l?.spec as { holderIdentity?: string } | undefined)?.holderIdentity;
@@ -110,6 +111,15 @@ describe("operator process", () => {
     const [leader, standby, leaderPort, standbyPort] = holder === "replica-a" ? [a, b, ports[0], ports[1]] : [b, a, ports[1], ports[0]];
     expect(await reconciles(leaderPort)).toBeGreaterThan(0);
     expect(await reconciles(standbyPort)).toBe(0);
+    // Both replicas are alive and ready: a standby with synced caches is ready (rolling updates).
+    for (const port of health) {
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    }
+    const metricsText = await (await fetch(`http://127.0.0.1:${leaderPort}/metrics`)).text();
+    for (const name of ["controller_runtime_reconcile_time_seconds", "workqueue_depth", "workqueue_queue_duration_seconds", "aksnap_arm_requests_total", "aksnap_arm_request_duration_seconds"]) {
+      expect(metricsText).toContain(name);
+    }
 
     leader.child.kill("SIGTERM");
     expect(await leader.exited).toBe(0);
