@@ -99,19 +99,7 @@ export async function startLro<R, T>(ctx: LroContext<R, T>, begin: () => SdkPoll
   } catch (e) {
     return { kind: "failed", error: toArmError(e, ctx.now()) };
   }
-  const state = poller.operationState;
-  switch (state?.status) {
-    case "succeeded":
-      return { kind: "succeeded", value: ctx.map(state.result) };
-    case "failed":
-      return { kind: "failed", error: await failureOf(ctx, poller, state.error) };
-    case "canceled":
-      return { kind: "failed", error: canceled(ctx) };
-    case "running":
-    case "notStarted":
-    case undefined:
-      return { kind: "submitted", resumeToken: await tokenOf(ctx, poller) };
-  }
+  return (await ended(ctx, poller, poller.operationState)) ?? { kind: "submitted", resumeToken: await tokenOf(ctx, poller) };
 }
 
 /** Polls once from a resume token. `restore` rebuilds the SDK poller for the token's operation. */
@@ -136,7 +124,16 @@ export async function checkLro<R, T>(
     if (st?.status === "failed") return { kind: "failed", error: await failureOf(ctx, poller, st.error ?? asError(e)) };
     return { kind: "unknown", error: toArmError(e, ctx.now()) };
   }
-  switch (state.status) {
+  // Still running: re-serialize, ARM may have moved the operation to a new status URL.
+  return (await ended(ctx, poller, state)) ?? { kind: "inProgress", resumeToken: await tokenOf(ctx, poller) };
+}
+
+/** An operation that has ended, the same for a start and a check: what it ended with. */
+type LroEnded<T> = Extract<LroStart<T>, { kind: "succeeded" | "failed" }>;
+
+/** How the operation ended; undefined while it is still running (or has not reported a state yet). */
+async function ended<R, T>(ctx: LroContext<R, T>, poller: SdkPoller<R>, state: SdkOperationState<R> | undefined): Promise<LroEnded<T> | undefined> {
+  switch (state?.status) {
     case "succeeded":
       return { kind: "succeeded", value: ctx.map(state.result) };
     case "failed":
@@ -145,8 +142,8 @@ export async function checkLro<R, T>(
       return { kind: "failed", error: canceled(ctx) };
     case "running":
     case "notStarted":
-      // Re-serialize: ARM may have moved the operation to a new status URL.
-      return { kind: "inProgress", resumeToken: await tokenOf(ctx, poller) };
+    case undefined:
+      return undefined;
   }
 }
 

@@ -2,12 +2,11 @@
 // without waiting (see ../lro.ts).
 
 import { restorePoller, type AgentPool as SdkAgentPool } from "@azure/arm-containerservice";
-import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import type { ArmClients } from "../clients.ts";
 import { agentPoolId, parseAgentPoolId, type AgentPoolRef } from "../ids.ts";
-import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext } from "../lro.ts";
 import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
-import { attempt, opt, scopeOf, tagsOf } from "./common.ts";
+import { attempt, bodyOf, goneIsDeleted, nothing, opt, portLro, scopeOf, tagsOf, withBody } from "./common.ts";
 
 export interface ProvisioningError {
   readonly code: string;
@@ -131,34 +130,26 @@ function toSdkAgentPool(spec: AgentPoolSpec): SdkAgentPool {
 }
 
 export function createAgentPoolsPort(clients: ArmClients, now: () => number): AgentPoolsPort {
-  const ctx = <T>(c: SubscriptionClients, ref: AgentPoolRef, action: LroAction, map: (r: SdkAgentPool | void | undefined) => T): LroContext<SdkAgentPool | void, T> => ({
+  const lro = portLro<AgentPoolRef, SdkAgentPool | void>(clients, now, {
     target: "agentPool",
-    action,
-    clients: c,
-    resourceId: agentPoolId(ref),
-    now,
-    map,
-    provisioningError: async () =>
+    port: "agent pools",
+    idOf: agentPoolId,
+    parseId: parseAgentPoolId,
+    provisioningError: async (c, ref) =>
       (await c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName)).status?.provisioningError,
   });
-  const poolOf = (ref: AgentPoolRef) => (r: SdkAgentPool | void | undefined): AgentPool | undefined =>
-    r === undefined || r === null ? undefined : toAgentPool(r, ref);
-  const nothing = (): undefined => undefined;
 
-  const put = async (ref: AgentPoolRef, body: SdkAgentPool, conditions?: WriteConditions): Promise<LroStart<AgentPool>> => {
-    const c = clients.forSubscription(ref.subscriptionId);
-    const started = await startLro(ctx(c, ref, "createOrUpdate", poolOf(ref)), () =>
-      c.containerService.agentPools.createOrUpdate(ref.resourceGroup, ref.clusterName, ref.agentPoolName, body, {
-        ...opt("ifMatch", conditions?.ifMatch),
-        ...opt("ifNoneMatch", conditions?.ifNoneMatch),
-      }),
+  // A synchronous success always carries the pool; narrow the type for callers.
+  const put = async (ref: AgentPoolRef, body: SdkAgentPool, conditions?: WriteConditions): Promise<LroStart<AgentPool>> =>
+    withBody(
+      await lro.start(ref, "createOrUpdate", bodyOf(toAgentPool, ref), (c) =>
+        c.containerService.agentPools.createOrUpdate(ref.resourceGroup, ref.clusterName, ref.agentPoolName, body, {
+          ...opt("ifMatch", conditions?.ifMatch),
+          ...opt("ifNoneMatch", conditions?.ifNoneMatch),
+        }),
+      ),
+      "agent pool",
     );
-    // A synchronous success always carries the pool; narrow the type for callers.
-    if (started.kind === "succeeded" && started.value === undefined) {
-      return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: "ARM returned no agent pool body" } };
-    }
-    return started as LroStart<AgentPool>;
-  };
 
   return {
     get: (ref) =>
@@ -182,40 +173,29 @@ export function createAgentPoolsPort(clients: ArmClients, now: () => number): Ag
       return put(ref, body, opt("ifMatch", current.value.eTag));
     },
 
-    beginUpgradeNodeImage: (ref, snapshotId) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      return startLro(ctx(c, ref, "upgradeNodeImage", nothing), () =>
+    beginUpgradeNodeImage: (ref, snapshotId) =>
+      lro.start(ref, "upgradeNodeImage", nothing, (c) =>
         c.containerService.agentPools.upgradeNodeImageVersion(ref.resourceGroup, ref.clusterName, ref.agentPoolName, {
           // AKS reads the target image from this request header, not from a body.
           ...(snapshotId !== undefined ? { requestOptions: { headers: { AKSSnapshotId: snapshotId } } } : {}),
         }),
-      );
-    },
+      ),
 
-    beginDelete: async (ref) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "delete", nothing), () =>
-        c.containerService.agentPools.delete(ref.resourceGroup, ref.clusterName, ref.agentPoolName),
-      );
-      // The pool (or its cluster) is already gone: that is what a delete wants.
-      return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
-    },
+    // The pool (or its cluster) is already gone: that is what a delete wants.
+    beginDelete: async (ref) =>
+      goneIsDeleted(
+        await lro.start(ref, "delete", nothing, (c) => c.containerService.agentPools.delete(ref.resourceGroup, ref.clusterName, ref.agentPoolName)),
+      ),
 
     checkOperation: async (resumeToken) => {
-      const token = decodeResumeToken(resumeToken);
-      const ref = parseAgentPoolId(token.resourceId);
-      if (token.target !== "agentPool" || ref === undefined) {
-        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the agent pools port`);
-      }
-      const c = clients.forSubscription(token.subscriptionId);
-      const cs = c.containerService;
-      switch (token.action) {
+      const op = lro.resume(resumeToken);
+      switch (op.token.action) {
         case "createOrUpdate":
-          return checkLro(ctx(c, ref, token.action, poolOf(ref)), (s) => restorePoller(cs, s, cs.agentPools.createOrUpdate), token);
+          return lro.check(op, bodyOf(toAgentPool, op.ref), (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.createOrUpdate));
         case "upgradeNodeImage":
-          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(cs, s, cs.agentPools.upgradeNodeImageVersion), token);
+          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.upgradeNodeImageVersion));
         case "delete":
-          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(cs, s, cs.agentPools.delete), token);
+          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.delete));
       }
     },
   };

@@ -1,8 +1,11 @@
-// Small helpers every SDK-backed port uses: run a call into an ArmResult, drain a pager, copy tags.
+// Small helpers every SDK-backed port uses: run a call into an ArmResult, drain a pager, copy tags,
+// the header fields of a tracked resource, listing by tag, and the begin/check plumbing of LROs.
 
+import type { ArmClients, SubscriptionClients } from "../clients.ts";
 import { toArmError } from "../errors.ts";
-import { parseResourceId } from "../ids.ts";
-import { fail, ok, type ArmResult } from "../result.ts";
+import { parseResourceId, type GroupResourceRef } from "../ids.ts";
+import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext, type LroTarget, type ResumeToken, type SdkPoller } from "../lro.ts";
+import { fail, ok, type ArmResult, type LroCheck, type LroStart } from "../result.ts";
 
 /** Runs one SDK call; any throw becomes a classified ArmError. `fn` must not return a poller. */
 export async function attempt<T>(now: () => number, fn: () => Promise<T>): Promise<ArmResult<T>> {
@@ -60,4 +63,143 @@ export function hasTag(tags: Record<string, string> | undefined, sel: TagSelecto
     if (k.toLowerCase() === wanted && (sel.value === undefined || v === sel.value)) return true;
   }
   return false;
+}
+
+export interface ListByTagQuery {
+  readonly subscriptionId: string;
+  readonly resourceGroups: readonly string[];
+  readonly tag: TagSelector;
+}
+
+/**
+ * The resources in each of the query's resource groups that carry the tag, filtered client-side
+ * (ARM has no tag filter on these lists); the first group that cannot be listed fails the call.
+ */
+export async function listTagged<S extends { tags?: Record<string, string> }, T>(
+  now: () => number,
+  query: ListByTagQuery,
+  listByResourceGroup: (resourceGroup: string) => AsyncIterable<S>,
+  to: (s: S, asked: { subscriptionId: string; resourceGroup: string }) => T,
+): Promise<ArmResult<T[]>> {
+  const out: T[] = [];
+  for (const resourceGroup of query.resourceGroups) {
+    const page = await attempt(now, () => collect(listByResourceGroup(resourceGroup)));
+    if (!page.ok) return page;
+    for (const s of page.value) {
+      if (hasTag(s.tags, query.tag)) out.push(to(s, { subscriptionId: query.subscriptionId, resourceGroup }));
+    }
+  }
+  return ok(out);
+}
+
+/** The fields every tracked resource directly under a resource group has in our domain types. */
+export interface TrackedResource {
+  readonly id: string;
+  readonly name: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly location: string;
+  readonly tags: Record<string, string>;
+}
+
+/**
+ * Those fields from an SDK resource: scope from its id, falling back to what we asked for; the id
+ * built from scope and name when ARM sent none.
+ */
+export function trackedResource(
+  r: { id?: string; name?: string; location: string; tags?: Record<string, string> },
+  asked: { subscriptionId: string; resourceGroup: string; name?: string },
+  idOf: (ref: GroupResourceRef) => string,
+): TrackedResource {
+  const scope = scopeOf(r.id, asked);
+  const name = r.name ?? asked.name ?? "";
+  return {
+    id: r.id ?? idOf({ ...scope, name }),
+    name,
+    ...scope,
+    location: r.location,
+    tags: tagsOf(r.tags),
+  };
+}
+
+// --- long-running operations (see ../lro.ts), the same for every port that has them ---
+
+/** What a port tells the LRO plumbing about its resource. */
+export interface LroResource<Ref> {
+  /** The resume token's target: a token of another target is refused by `resume`. */
+  readonly target: LroTarget;
+  /** For the refusal: `… given to the ${port} port`. */
+  readonly port: string;
+  readonly idOf: (ref: Ref) => string;
+  readonly parseId: (id: string) => Ref | undefined;
+  /** AKS: a failed operation's cause is the resource's status.provisioningError (re-GET). */
+  readonly provisioningError?: (c: SubscriptionClients, ref: Ref) => Promise<{ code?: string; message?: string } | undefined>;
+}
+
+/** A decoded resume token of the port's own target, with the resource and clients it names. */
+export interface ResumedLro<Ref> {
+  readonly token: ResumeToken;
+  readonly ref: Ref;
+  readonly clients: SubscriptionClients;
+}
+
+export interface PortLro<Ref, R> {
+  /** Sends the operation's initial request with the clients of `ref`'s subscription. */
+  start<T>(ref: Ref, action: LroAction, map: (r: R | undefined) => T, begin: (c: SubscriptionClients) => SdkPoller<R>): Promise<LroStart<T>>;
+  /** Throws on a token this port did not make (a programmer error, not an ARM failure). */
+  resume(resumeToken: string): ResumedLro<Ref>;
+  /** Polls the resumed operation once; `restore` rebuilds its SDK poller. */
+  check<T>(op: ResumedLro<Ref>, map: (r: R | undefined) => T, restore: (c: SubscriptionClients, sdkState: string) => SdkPoller<R>): Promise<LroCheck<T>>;
+}
+
+export function portLro<Ref extends { readonly subscriptionId: string }, R>(clients: ArmClients, now: () => number, res: LroResource<Ref>): PortLro<Ref, R> {
+  const ctx = <T>(c: SubscriptionClients, ref: Ref, action: LroAction, map: (r: R | undefined) => T): LroContext<R, T> => {
+    const pe = res.provisioningError;
+    return {
+      target: res.target,
+      action,
+      clients: c,
+      resourceId: res.idOf(ref),
+      now,
+      map,
+      ...(pe === undefined ? {} : { provisioningError: () => pe(c, ref) }),
+    };
+  };
+  return {
+    start: (ref, action, map, begin) => {
+      const c = clients.forSubscription(ref.subscriptionId);
+      return startLro(ctx(c, ref, action, map), () => begin(c));
+    },
+    resume: (resumeToken) => {
+      const token = decodeResumeToken(resumeToken);
+      const ref = res.parseId(token.resourceId);
+      if (token.target !== res.target || ref === undefined) {
+        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the ${res.port} port`);
+      }
+      return { token, ref, clients: clients.forSubscription(token.subscriptionId) };
+    },
+    check: (op, map, restore) => checkLro(ctx(op.clients, op.ref, op.token.action, map), (s) => restore(op.clients, s), op.token),
+  };
+}
+
+/** LRO result → domain value: the resource ARM returned, or undefined when it returned no body. */
+export function bodyOf<S, A, D>(to: (s: S, asked: A) => D, asked: A): (r: S | void | undefined) => D | undefined {
+  return (r) => (r === undefined || r === null ? undefined : to(r, asked));
+}
+
+/** LRO result → domain value, for operations whose result we do not read (deletes, node-image upgrades). */
+export const nothing = (): undefined => undefined;
+
+/** A PUT that ARM finished synchronously must carry the resource; `what` names it in the error otherwise. */
+export function withBody<T>(started: LroStart<T | undefined>, what: string): LroStart<T> {
+  if (started.kind !== "succeeded") return started;
+  if (started.value === undefined) {
+    return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: `ARM returned no ${what} body` } };
+  }
+  return { kind: "succeeded", value: started.value };
+}
+
+/** A DELETE of something already gone (404) is what a delete wants: success. */
+export function goneIsDeleted(started: LroStart<undefined>): LroStart<undefined> {
+  return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
 }

@@ -2,20 +2,28 @@
 // readiness reader for verified VolumeSnapshots (the CSI snapshotHandle is such a snapshot's id).
 
 import { restorePoller, type Snapshot as SdkComputeSnapshot } from "@azure/arm-compute";
-import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import type { ArmClients } from "../clients.ts";
 import { computeSnapshotId, parseComputeSnapshotId, type GroupResourceRef } from "../ids.ts";
-import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext } from "../lro.ts";
 import { normalizeProvisioningState, snapshotReadiness, type CopyProgress, type Readiness } from "../provisioning.ts";
 import { ok, type ArmResult, type LroCheck, type LroStart } from "../result.ts";
-import { attempt, collect, hasTag, iso, opt, scopeOf, tagsOf, type TagSelector } from "./common.ts";
+import {
+  attempt,
+  bodyOf,
+  goneIsDeleted,
+  iso,
+  listTagged,
+  nothing,
+  opt,
+  portLro,
+  trackedResource,
+  withBody,
+  type ListByTagQuery,
+  type TrackedResource,
+} from "./common.ts";
 
-export interface ComputeSnapshot extends CopyProgress {
-  readonly id: string;
-  readonly name: string;
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-  readonly tags: Record<string, string>;
+export type { ListByTagQuery } from "./common.ts";
+
+export interface ComputeSnapshot extends CopyProgress, TrackedResource {
   /** The disk (or, for CopyStart, the snapshot) it was made from. */
   readonly sourceResourceId?: string;
   readonly createOption?: string;
@@ -37,12 +45,6 @@ export interface ComputeSnapshotSpec {
   readonly tags?: Record<string, string>;
 }
 
-export interface ListByTagQuery {
-  readonly subscriptionId: string;
-  readonly resourceGroups: readonly string[];
-  readonly tag: TagSelector;
-}
-
 export interface ComputeSnapshotsPort {
   get(ref: GroupResourceRef): Promise<ArmResult<ComputeSnapshot>>;
   /** GET and decide readiness (provisioningState, completionPercent, copyCompletionError, snapshotAccessState). */
@@ -57,15 +59,9 @@ export interface ComputeSnapshotsPort {
 }
 
 export function toComputeSnapshot(s: SdkComputeSnapshot, asked: { subscriptionId: string; resourceGroup: string; name?: string }): ComputeSnapshot {
-  const scope = scopeOf(s.id, asked);
-  const name = s.name ?? asked.name ?? "";
   const cce = s.copyCompletionError;
   return {
-    id: s.id ?? computeSnapshotId({ ...scope, name }),
-    name,
-    ...scope,
-    location: s.location,
-    tags: tagsOf(s.tags),
+    ...trackedResource(s, asked, computeSnapshotId),
     provisioningState: normalizeProvisioningState(s.provisioningState),
     ...opt("rawProvisioningState", s.provisioningState),
     ...opt("completionPercent", s.completionPercent),
@@ -81,17 +77,12 @@ export function toComputeSnapshot(s: SdkComputeSnapshot, asked: { subscriptionId
 }
 
 export function createComputeSnapshotsPort(clients: ArmClients, now: () => number): ComputeSnapshotsPort {
-  const ctx = <T>(c: SubscriptionClients, ref: GroupResourceRef, action: LroAction, map: (r: SdkComputeSnapshot | void | undefined) => T): LroContext<SdkComputeSnapshot | void, T> => ({
+  const lro = portLro<GroupResourceRef, SdkComputeSnapshot | void>(clients, now, {
     target: "computeSnapshot",
-    action,
-    clients: c,
-    resourceId: computeSnapshotId(ref),
-    now,
-    map,
+    port: "compute snapshots",
+    idOf: computeSnapshotId,
+    parseId: parseComputeSnapshotId,
   });
-  const snapshotOf = (ref: GroupResourceRef) => (r: SdkComputeSnapshot | void | undefined): ComputeSnapshot | undefined =>
-    r === undefined || r === null ? undefined : toComputeSnapshot(r, ref);
-  const nothing = (): undefined => undefined;
   const get = (ref: GroupResourceRef): Promise<ArmResult<ComputeSnapshot>> =>
     attempt(now, async () => toComputeSnapshot(await clients.forSubscription(ref.subscriptionId).compute.snapshots.get(ref.resourceGroup, ref.name), ref));
 
@@ -103,55 +94,35 @@ export function createComputeSnapshotsPort(clients: ArmClients, now: () => numbe
       return r.ok ? ok({ snapshot: r.value, readiness: snapshotReadiness(r.value) }) : r;
     },
 
-    beginCreate: async (ref, spec) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "createOrUpdate", snapshotOf(ref)), () =>
-        c.compute.snapshots.createOrUpdate(ref.resourceGroup, ref.name, {
-          location: spec.location,
-          tags: { ...(spec.tags ?? {}) },
-          incremental: spec.incremental ?? true,
-          creationData: { createOption: spec.createOption ?? "Copy", sourceResourceId: spec.sourceResourceId },
-          ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
-        }),
-      );
-      if (started.kind === "succeeded" && started.value === undefined) {
-        return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: "ARM returned no snapshot body" } };
-      }
-      return started as LroStart<ComputeSnapshot>;
-    },
+    beginCreate: async (ref, spec) =>
+      withBody(
+        await lro.start(ref, "createOrUpdate", bodyOf(toComputeSnapshot, ref), (c) =>
+          c.compute.snapshots.createOrUpdate(ref.resourceGroup, ref.name, {
+            location: spec.location,
+            tags: { ...(spec.tags ?? {}) },
+            incremental: spec.incremental ?? true,
+            creationData: { createOption: spec.createOption ?? "Copy", sourceResourceId: spec.sourceResourceId },
+            ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
+          }),
+        ),
+        "snapshot",
+      ),
 
-    beginDelete: async (ref) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "delete", nothing), () => c.compute.snapshots.delete(ref.resourceGroup, ref.name));
-      return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
-    },
+    beginDelete: async (ref) =>
+      goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.compute.snapshots.delete(ref.resourceGroup, ref.name))),
 
     listByTag: async (query) => {
-      const out: ComputeSnapshot[] = [];
       const ops = clients.forSubscription(query.subscriptionId).compute.snapshots;
-      for (const resourceGroup of query.resourceGroups) {
-        const page = await attempt(now, () => collect(ops.listByResourceGroup(resourceGroup)));
-        if (!page.ok) return page;
-        for (const s of page.value) {
-          if (hasTag(s.tags, query.tag)) out.push(toComputeSnapshot(s, { subscriptionId: query.subscriptionId, resourceGroup }));
-        }
-      }
-      return ok(out);
+      return listTagged(now, query, (resourceGroup) => ops.listByResourceGroup(resourceGroup), toComputeSnapshot);
     },
 
     checkOperation: async (resumeToken) => {
-      const token = decodeResumeToken(resumeToken);
-      const ref = parseComputeSnapshotId(token.resourceId);
-      if (token.target !== "computeSnapshot" || ref === undefined) {
-        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the compute snapshots port`);
-      }
-      const c = clients.forSubscription(token.subscriptionId);
-      const compute = c.compute;
-      switch (token.action) {
+      const op = lro.resume(resumeToken);
+      switch (op.token.action) {
         case "createOrUpdate":
-          return checkLro(ctx(c, ref, token.action, snapshotOf(ref)), (s) => restorePoller(compute, s, compute.snapshots.createOrUpdate), token);
+          return lro.check(op, bodyOf(toComputeSnapshot, op.ref), (c, s) => restorePoller(c.compute, s, c.compute.snapshots.createOrUpdate));
         case "delete":
-          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(compute, s, compute.snapshots.delete), token);
+          return lro.check(op, nothing, (c, s) => restorePoller(c.compute, s, c.compute.snapshots.delete));
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a compute snapshot operation");
       }

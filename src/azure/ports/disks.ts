@@ -2,21 +2,26 @@
 // from a snapshot (whose hydration is read like a snapshot's copy progress).
 
 import { restorePoller, type Disk as SdkDisk } from "@azure/arm-compute";
-import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import type { ArmClients } from "../clients.ts";
 import { diskId, parseDiskId, type GroupResourceRef } from "../ids.ts";
-import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext } from "../lro.ts";
 import { normalizeProvisioningState, type CopyProgress } from "../provisioning.ts";
-import { ok, type ArmResult, type LroCheck, type LroStart } from "../result.ts";
-import { attempt, collect, hasTag, iso, opt, scopeOf, tagsOf } from "./common.ts";
-import type { ListByTagQuery } from "./computeSnapshots.ts";
+import type { ArmResult, LroCheck, LroStart } from "../result.ts";
+import {
+  attempt,
+  bodyOf,
+  goneIsDeleted,
+  iso,
+  listTagged,
+  nothing,
+  opt,
+  portLro,
+  trackedResource,
+  withBody,
+  type ListByTagQuery,
+  type TrackedResource,
+} from "./common.ts";
 
-export interface ManagedDisk extends CopyProgress {
-  readonly id: string;
-  readonly name: string;
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-  readonly tags: Record<string, string>;
+export interface ManagedDisk extends CopyProgress, TrackedResource {
   readonly diskSizeGB?: number;
   readonly skuName?: string;
   readonly diskState?: string;
@@ -51,14 +56,8 @@ export interface DisksPort {
 }
 
 export function toManagedDisk(d: SdkDisk, asked: { subscriptionId: string; resourceGroup: string; name?: string }): ManagedDisk {
-  const scope = scopeOf(d.id, asked);
-  const name = d.name ?? asked.name ?? "";
   return {
-    id: d.id ?? diskId({ ...scope, name }),
-    name,
-    ...scope,
-    location: d.location,
-    tags: tagsOf(d.tags),
+    ...trackedResource(d, asked, diskId),
     provisioningState: normalizeProvisioningState(d.provisioningState),
     ...opt("rawProvisioningState", d.provisioningState),
     ...opt("completionPercent", d.completionPercent),
@@ -74,72 +73,41 @@ export function toManagedDisk(d: SdkDisk, asked: { subscriptionId: string; resou
 }
 
 export function createDisksPort(clients: ArmClients, now: () => number): DisksPort {
-  const ctx = <T>(c: SubscriptionClients, ref: GroupResourceRef, action: LroAction, map: (r: SdkDisk | void | undefined) => T): LroContext<SdkDisk | void, T> => ({
-    target: "disk",
-    action,
-    clients: c,
-    resourceId: diskId(ref),
-    now,
-    map,
-  });
-  const diskOf = (ref: GroupResourceRef) => (r: SdkDisk | void | undefined): ManagedDisk | undefined =>
-    r === undefined || r === null ? undefined : toManagedDisk(r, ref);
-  const nothing = (): undefined => undefined;
+  const lro = portLro<GroupResourceRef, SdkDisk | void>(clients, now, { target: "disk", port: "disks", idOf: diskId, parseId: parseDiskId });
 
   return {
     get: (ref) =>
       attempt(now, async () => toManagedDisk(await clients.forSubscription(ref.subscriptionId).compute.disks.get(ref.resourceGroup, ref.name), ref)),
 
-    beginCreate: async (ref, spec) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "createOrUpdate", diskOf(ref)), () =>
-        c.compute.disks.createOrUpdate(ref.resourceGroup, ref.name, {
-          location: spec.location,
-          tags: { ...(spec.tags ?? {}) },
-          creationData: { createOption: "Copy", sourceResourceId: spec.sourceSnapshotId },
-          ...opt("diskSizeGB", spec.diskSizeGB),
-          ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
-          ...opt("zones", spec.zones === undefined ? undefined : [...spec.zones]),
-        }),
-      );
-      if (started.kind === "succeeded" && started.value === undefined) {
-        return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: "ARM returned no disk body" } };
-      }
-      return started as LroStart<ManagedDisk>;
-    },
+    beginCreate: async (ref, spec) =>
+      withBody(
+        await lro.start(ref, "createOrUpdate", bodyOf(toManagedDisk, ref), (c) =>
+          c.compute.disks.createOrUpdate(ref.resourceGroup, ref.name, {
+            location: spec.location,
+            tags: { ...(spec.tags ?? {}) },
+            creationData: { createOption: "Copy", sourceResourceId: spec.sourceSnapshotId },
+            ...opt("diskSizeGB", spec.diskSizeGB),
+            ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
+            ...opt("zones", spec.zones === undefined ? undefined : [...spec.zones]),
+          }),
+        ),
+        "disk",
+      ),
 
-    beginDelete: async (ref) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "delete", nothing), () => c.compute.disks.delete(ref.resourceGroup, ref.name));
-      return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
-    },
+    beginDelete: async (ref) => goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.compute.disks.delete(ref.resourceGroup, ref.name))),
 
     listByTag: async (query) => {
-      const out: ManagedDisk[] = [];
       const ops = clients.forSubscription(query.subscriptionId).compute.disks;
-      for (const resourceGroup of query.resourceGroups) {
-        const page = await attempt(now, () => collect(ops.listByResourceGroup(resourceGroup)));
-        if (!page.ok) return page;
-        for (const d of page.value) {
-          if (hasTag(d.tags, query.tag)) out.push(toManagedDisk(d, { subscriptionId: query.subscriptionId, resourceGroup }));
-        }
-      }
-      return ok(out);
+      return listTagged(now, query, (resourceGroup) => ops.listByResourceGroup(resourceGroup), toManagedDisk);
     },
 
     checkOperation: async (resumeToken) => {
-      const token = decodeResumeToken(resumeToken);
-      const ref = parseDiskId(token.resourceId);
-      if (token.target !== "disk" || ref === undefined) {
-        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the disks port`);
-      }
-      const c = clients.forSubscription(token.subscriptionId);
-      const compute = c.compute;
-      switch (token.action) {
+      const op = lro.resume(resumeToken);
+      switch (op.token.action) {
         case "createOrUpdate":
-          return checkLro(ctx(c, ref, token.action, diskOf(ref)), (s) => restorePoller(compute, s, compute.disks.createOrUpdate), token);
+          return lro.check(op, bodyOf(toManagedDisk, op.ref), (c, s) => restorePoller(c.compute, s, c.compute.disks.createOrUpdate));
         case "delete":
-          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(compute, s, compute.disks.delete), token);
+          return lro.check(op, nothing, (c, s) => restorePoller(c.compute, s, c.compute.disks.delete));
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a disk operation");
       }

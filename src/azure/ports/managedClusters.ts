@@ -2,13 +2,12 @@
 // preflight checks need: read a cluster, create one whose system pool comes from a snapshot, delete.
 
 import { restorePoller, type ManagedCluster as SdkManagedCluster } from "@azure/arm-containerservice";
-import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import type { ArmClients } from "../clients.ts";
 import { managedClusterId, parseManagedClusterId, type ManagedClusterRef } from "../ids.ts";
-import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext } from "../lro.ts";
 import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
 import type { ProvisioningError, WriteConditions } from "./agentPools.ts";
-import { attempt, opt, scopeOf, tagsOf } from "./common.ts";
+import { attempt, bodyOf, goneIsDeleted, nothing, opt, portLro, scopeOf, tagsOf, withBody, type TrackedResource } from "./common.ts";
 
 export interface ClusterAgentPoolProfile {
   readonly name: string;
@@ -22,13 +21,7 @@ export interface ClusterAgentPoolProfile {
   readonly creationSourceResourceId?: string;
 }
 
-export interface ManagedCluster {
-  readonly id: string;
-  readonly name: string;
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-  readonly tags: Record<string, string>;
+export interface ManagedCluster extends TrackedResource {
   readonly provisioningState: ProvisioningState;
   readonly rawProvisioningState?: string;
   /** Requested control-plane version. */
@@ -127,18 +120,13 @@ function toSdkCluster(spec: ManagedClusterCreateSpec): SdkManagedCluster {
 }
 
 export function createManagedClustersPort(clients: ArmClients, now: () => number): ManagedClustersPort {
-  const ctx = <T>(c: SubscriptionClients, ref: ManagedClusterRef, action: LroAction, map: (r: SdkManagedCluster | void | undefined) => T): LroContext<SdkManagedCluster | void, T> => ({
+  const lro = portLro<ManagedClusterRef, SdkManagedCluster | void>(clients, now, {
     target: "managedCluster",
-    action,
-    clients: c,
-    resourceId: managedClusterId(ref),
-    now,
-    map,
-    provisioningError: async () => (await c.containerService.managedClusters.get(ref.resourceGroup, ref.clusterName)).status?.provisioningError,
+    port: "managed clusters",
+    idOf: managedClusterId,
+    parseId: parseManagedClusterId,
+    provisioningError: async (c, ref) => (await c.containerService.managedClusters.get(ref.resourceGroup, ref.clusterName)).status?.provisioningError,
   });
-  const clusterOf = (ref: ManagedClusterRef) => (r: SdkManagedCluster | void | undefined): ManagedCluster | undefined =>
-    r === undefined || r === null ? undefined : toManagedCluster(r, ref);
-  const nothing = (): undefined => undefined;
 
   return {
     get: (ref) =>
@@ -146,39 +134,27 @@ export function createManagedClustersPort(clients: ArmClients, now: () => number
         toManagedCluster(await clients.forSubscription(ref.subscriptionId).containerService.managedClusters.get(ref.resourceGroup, ref.clusterName), ref),
       ),
 
-    beginCreate: async (ref, spec, conditions) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "createOrUpdate", clusterOf(ref)), () =>
-        c.containerService.managedClusters.createOrUpdate(ref.resourceGroup, ref.clusterName, toSdkCluster(spec), {
-          ...opt("ifMatch", conditions?.ifMatch),
-          ...opt("ifNoneMatch", conditions?.ifNoneMatch),
-        }),
-      );
-      if (started.kind === "succeeded" && started.value === undefined) {
-        return { kind: "failed", error: { kind: "transient", code: "EmptyResponse", message: "ARM returned no managed cluster body" } };
-      }
-      return started as LroStart<ManagedCluster>;
-    },
+    beginCreate: async (ref, spec, conditions) =>
+      withBody(
+        await lro.start(ref, "createOrUpdate", bodyOf(toManagedCluster, ref), (c) =>
+          c.containerService.managedClusters.createOrUpdate(ref.resourceGroup, ref.clusterName, toSdkCluster(spec), {
+            ...opt("ifMatch", conditions?.ifMatch),
+            ...opt("ifNoneMatch", conditions?.ifNoneMatch),
+          }),
+        ),
+        "managed cluster",
+      ),
 
-    beginDelete: async (ref) => {
-      const c = clients.forSubscription(ref.subscriptionId);
-      const started = await startLro(ctx(c, ref, "delete", nothing), () => c.containerService.managedClusters.delete(ref.resourceGroup, ref.clusterName));
-      return started.kind === "failed" && started.error.kind === "notFound" ? { kind: "succeeded", value: undefined } : started;
-    },
+    beginDelete: async (ref) =>
+      goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.containerService.managedClusters.delete(ref.resourceGroup, ref.clusterName))),
 
     checkOperation: async (resumeToken) => {
-      const token = decodeResumeToken(resumeToken);
-      const ref = parseManagedClusterId(token.resourceId);
-      if (token.target !== "managedCluster" || ref === undefined) {
-        throw new Error(`resume token for ${token.target} ${token.resourceId} given to the managed clusters port`);
-      }
-      const c = clients.forSubscription(token.subscriptionId);
-      const cs = c.containerService;
-      switch (token.action) {
+      const op = lro.resume(resumeToken);
+      switch (op.token.action) {
         case "createOrUpdate":
-          return checkLro(ctx(c, ref, token.action, clusterOf(ref)), (s) => restorePoller(cs, s, cs.managedClusters.createOrUpdate), token);
+          return lro.check(op, bodyOf(toManagedCluster, op.ref), (c, s) => restorePoller(c.containerService, s, c.containerService.managedClusters.createOrUpdate));
         case "delete":
-          return checkLro(ctx(c, ref, token.action, nothing), (s) => restorePoller(cs, s, cs.managedClusters.delete), token);
+          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.managedClusters.delete));
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a managed cluster operation");
       }

@@ -5,15 +5,9 @@ import type { Snapshot as SdkSnapshot } from "@azure/arm-containerservice";
 import type { ArmClients } from "../clients.ts";
 import { nodePoolSnapshotId, type GroupResourceRef } from "../ids.ts";
 import { ok, type ArmResult } from "../result.ts";
-import { attempt, collect, iso, opt, scopeOf, tagsOf } from "./common.ts";
+import { attempt, collect, iso, opt, trackedResource, type TrackedResource } from "./common.ts";
 
-export interface NodePoolSnapshot {
-  readonly id: string;
-  readonly name: string;
-  readonly subscriptionId: string;
-  readonly resourceGroup: string;
-  readonly location: string;
-  readonly tags: Record<string, string>;
+export interface NodePoolSnapshot extends TrackedResource {
   /** The agent pool it was taken from. */
   readonly sourceResourceId?: string;
   readonly snapshotType?: string;
@@ -47,14 +41,8 @@ export interface NodePoolSnapshotsPort {
 }
 
 export function toNodePoolSnapshot(s: SdkSnapshot, asked: { subscriptionId: string; resourceGroup: string; name?: string }): NodePoolSnapshot {
-  const name = s.name ?? asked.name ?? "";
-  const scope = scopeOf(s.id, asked);
   return {
-    id: s.id ?? nodePoolSnapshotId({ ...scope, name }),
-    name,
-    ...scope,
-    location: s.location,
-    tags: tagsOf(s.tags),
+    ...trackedResource(s, asked, nodePoolSnapshotId),
     ...opt("sourceResourceId", s.creationData?.sourceResourceId),
     ...opt("snapshotType", s.snapshotType),
     ...opt("kubernetesVersion", s.kubernetesVersion),
