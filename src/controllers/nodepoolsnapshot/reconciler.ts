@@ -12,7 +12,7 @@ import type { Readiness } from "../../conditions/conditions.ts";
 import { isTrue } from "../../conditions/conditions.ts";
 import { type AllowedScopes, scopeAllowed } from "../../config.ts";
 import { NodePoolSnapshotKind, effectiveDeletionPolicy, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
-import type { KubeClient, KubeObject } from "../../kube/client.ts";
+import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { isKubeError } from "../../kube/errors.ts";
 import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../kube/finalizers.ts";
@@ -54,15 +54,23 @@ type Verdict = { readiness: Readiness; result: ReconcileResult; snapshot?: ArmSn
 const rt = NodePoolSnapshotKind.resource;
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
-  // uid → what was verified against ARM (generation and the operator's tags, which follow labels
-  // that do not bump the generation) and when the next (jittered) resync is due.
-  const verified = new Map<string, { generation: number; tags: string; dueAt: number }>();
+  // Per key (the uid guards against a deleted and re-created object of the same name): what was
+  // verified against ARM — generation and the operator's tags, which follow labels that do not bump
+  // the generation — and when the next (jittered) resync is due.
+  const verified = new Map<string, { uid: string; generation: number; tags: string; dueAt: number }>();
   const tagsKey = (o: NodePoolSnapshot): string => JSON.stringify(operatorTags(o));
-  // uid → the resourceVersion our last write was based on. While the informer cache still shows
-  // it, the cache has not caught up with our own write: reading it would act on stale state.
-  const writtenFrom = new Map<string, string>();
+  // Per key: the resourceVersion our last write was based on. While the informer cache still shows
+  // it, the cache has not caught up with our own write, and acting on it would use stale state.
+  // Bounded in time, so a cache that never catches up cannot park the key forever.
+  const writtenFrom = new Map<string, { uid: string; resourceVersion: string; at: number }>();
   const noteWrite = (before: KubeObject): void => {
-    if (before.metadata.uid && before.metadata.resourceVersion) writtenFrom.set(before.metadata.uid, before.metadata.resourceVersion);
+    if (before.metadata.uid && before.metadata.resourceVersion) {
+      writtenFrom.set(objectKey(before), { uid: before.metadata.uid, resourceVersion: before.metadata.resourceVersion, at: deps.now().getTime() });
+    }
+  };
+  const forget = (key: string): void => {
+    verified.delete(key);
+    writtenFrom.delete(key);
   };
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
 
@@ -122,8 +130,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const wasSame = isTrue(obj.status?.conditions, "Ready") === (v.readiness.state === "ready") && obj.status?.conditions?.find((c) => c.type === "Ready")?.reason === v.readiness.reason;
     // Events mark transitions, not every retry of the same condition.
     if (v.event && (w.kind === "written" || !wasSame)) await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
-    if (v.readiness.state === "ready" && obj.metadata.uid && v.result.kind === "requeueAfter") {
-      verified.set(obj.metadata.uid, { generation: obj.metadata.generation ?? 0, tags: tagsKey(obj), dueAt: deps.now().getTime() + v.result.afterMs });
+    if (v.readiness.state === "ready" && v.result.kind === "requeueAfter") {
+      verified.set(objectKey(raw), { uid: obj.metadata.uid ?? "", generation: obj.metadata.generation ?? 0, tags: tagsKey(obj), dueAt: deps.now().getTime() + v.result.afterMs });
     }
     return v.result;
   }
@@ -249,6 +257,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const release = async (type: "Normal" | "Warning", reason: string, message: string): Promise<ReconcileResult> => {
       await deps.events.record(raw, type, reason, message);
       await removeFinalizer(deps.client, rt, raw, FINALIZER);
+      forget(objectKey(raw));
       ctx.log.info({ reason }, message);
       return done();
     };
@@ -279,10 +288,16 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
 
   return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
     let raw = deps.cache.get(key);
-    if (!raw) return done();
+    if (!raw) {
+      forget(key);
+      return done();
+    }
     const uid = raw.metadata.uid ?? "";
-    if (writtenFrom.get(uid) === raw.metadata.resourceVersion) return requeueAfter(50);
-    writtenFrom.delete(uid);
+    const pending = writtenFrom.get(key);
+    if (pending && pending.uid === uid && pending.resourceVersion === raw.metadata.resourceVersion && deps.now().getTime() - pending.at < 10_000) {
+      return requeueAfter(50);
+    }
+    writtenFrom.delete(key);
     const parsed = NodePoolSnapshotKind.parse(raw);
     if (!parsed.ok) {
       // Admission should make this impossible; if an old object slips through, say why and wait.
@@ -308,9 +323,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     if (denied) return finish(obj, raw, denied, ctx);
 
     const generation = obj.metadata.generation ?? 0;
-    const seen = obj.metadata.uid ? verified.get(obj.metadata.uid) : undefined;
+    const seen = verified.get(key);
     const nowMs = deps.now().getTime();
-    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt) {
+    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.uid === uid && seen.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt) {
       // Steady state costs nothing: no ARM call until the jittered resync is due.
       return requeueAfter(seen.dueAt - nowMs);
     }
