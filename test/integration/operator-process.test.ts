@@ -52,20 +52,27 @@ async function readyCount(ns: string): Promise<number> {
 describe("operator process", () => {
   it("survives SIGKILL at random points of creation: no duplicate ARM snapshot, always converges", async () => {
     const ns = await createNamespace(kubeConfig(), "sigkill");
-    const N = 6;
+    const N = 8;
     for (let i = 0; i < N; i++) {
       await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: `k${i}`, namespace: ns }, spec: { source: { agentPoolId: poolId } } });
     }
     // Slow ARM writes widen the window between "PUT sent" and "status written".
     const slow = emu.control.addFault({ method: "PUT", path: `/snapshots/${ns}`, action: { kind: "delay", ms: 400 } });
     const kills: number[] = [];
+    const readyAtKill: number[] = [];
+    const armCalls = (): number => emu.control.countRequests({ path: `/snapshots/${ns}` });
     for (let round = 0; round < 4; round++) {
+      const before = armCalls();
       const p = start({ "watch-namespaces": ns, workers: "2" });
-      const after = 300 + Math.floor(Math.random() * 1500);
+      // Kill at a random point after this process started talking to ARM: mid-GET, mid-PUT, or
+      // between the PUT and the status write.
+      await eventually(async () => (armCalls() > before ? true : undefined), "the operator's first ARM call", 30_000, 20);
+      const after = Math.floor(Math.random() * 900);
       kills.push(after);
       await new Promise((r) => setTimeout(r, after));
       p.child.kill("SIGKILL");
       await p.exited;
+      readyAtKill.push(await readyCount(ns));
     }
     emu.control.removeFault(slow);
     const last = start({ "watch-namespaces": ns, workers: "2" });
@@ -81,7 +88,9 @@ describe("operator process", () => {
     for (const r of created) perName.set(r.path.toLowerCase(), (perName.get(r.path.toLowerCase()) ?? 0) + 1);
     expect([...perName.values()].every((n) => n === 1)).toBe(true);
     expect(perName.size).toBe(N);
-    console.log(`[sigkill] killed after ${kills.join(", ")} ms; ${created.length} creating PUTs for ${N} snapshots`);
+    const events = await admin.list({ group: "", version: "v1", plural: "events", kind: "Event", namespaced: true }, ns);
+    const found = events.items.filter((e) => e.reason === "SnapshotFound").length;
+    console.log(`[sigkill] ${found} snapshot(s) created by a killed process were found and adopted by its successor; killed ${kills.join(", ")} ms after each process's first ARM call, with ${readyAtKill.join(", ")} of ${N} Ready; ${created.length} creating PUTs for ${N} snapshots`);
   });
 
   it("with two replicas only the lease holder reconciles; the standby takes over on shutdown", async () => {
