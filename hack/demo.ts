@@ -7,6 +7,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rm
 import https from "node:https";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { kstatusOf, type Condition } from "../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
 import { isKubeError } from "../src/kube/errors.ts";
@@ -46,14 +47,16 @@ function armPut(url: string, ca: string, path: string, body: unknown): Promise<n
 }
 
 function row(o: KubeObject): string[] {
-  const st = (o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }>; kubernetesVersion?: string; nodeImageVersion?: string };
+  const st = (o.status ?? {}) as { conditions?: Condition[]; observedGeneration?: number; kubernetesVersion?: string; nodeImageVersion?: string };
   const ready = st.conditions?.find((c) => c.type === "Ready");
   const stalled = st.conditions?.find((c) => c.type === "Stalled" && c.status === "True");
-  return [o.metadata.name, ready?.status ?? "-", (stalled ?? ready)?.reason ?? "Pending", st.kubernetesVersion ?? "", st.nodeImageVersion ?? ""];
+  // KSTATUS is what Flux and Argo CD conclude from the conditions (Current / InProgress / Failed).
+  const ks = kstatusOf(o.metadata.generation ?? 0, st.observedGeneration, st.conditions);
+  return [o.metadata.name, ready?.status ?? "-", ks, (stalled ?? ready)?.reason ?? "Pending", st.kubernetesVersion ?? "", st.nodeImageVersion ?? ""];
 }
 
 function table(rows: string[][]): string {
-  const head = ["NAME", "READY", "REASON", "KUBERNETES", "NODE IMAGE"];
+  const head = ["NAME", "READY", "KSTATUS", "REASON", "KUBERNETES", "NODE IMAGE"];
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return all.map((r) => r.map((c, i) => c.padEnd(w[i] ?? 0)).join("  ")).join("\n");

@@ -71,11 +71,6 @@ export function objectKey(o: { metadata: { namespace?: string; name: string } })
   return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 }
 
-export function splitKey(key: string): { namespace?: string; name: string } {
-  const i = key.indexOf("/");
-  return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
 export class KubeClient {
   private readonly kc: KubeConfig;
   readonly server: string;

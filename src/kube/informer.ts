@@ -104,10 +104,6 @@ export class Informer {
     return [...this.store.values()];
   }
 
-  get resourceVersion(): string {
-    return this.lastResourceVersion;
-  }
-
   /** Starts the list/watch loop in the background; it runs until the signal aborts. */
   start(signal: AbortSignal): Promise<void> {
     this.running ??= this.run(signal);

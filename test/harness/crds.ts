@@ -3,7 +3,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseAllDocuments } from "yaml";
 import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
-import { isKubeError } from "../../src/kube/errors.ts";
 
 export const crdType: ResourceType = { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", kind: "CustomResourceDefinition", namespaced: false };
 
@@ -40,12 +39,4 @@ export async function installCrds(client: KubeClient, files: string[], timeoutMs
     }
   }
   return names;
-}
-
-export async function deleteIfExists(client: KubeClient, rt: ResourceType, ns: string | undefined, name: string): Promise<void> {
-  try {
-    await client.delete(rt, ns, name);
-  } catch (e) {
-    if (!isKubeError(e, "notFound")) throw e;
-  }
 }

@@ -13,9 +13,9 @@ it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a re
     const r = spawnSync(process.execPath, [join(repoRoot, "hack/demo.ts"), "--once"], { env: { ...process.env, AKSNAP_DEMO_DIR: dir }, encoding: "utf8", timeout: 180_000 });
     const out = `${r.stdout}\n${r.stderr}`;
     expect(r.status, out).toBe(0);
-    expect(out).toMatch(/userpool-backup\s+True\s+SnapshotReady/);
-    expect(out).toMatch(/golden-userpool\s+True\s+SnapshotReady/);
-    expect(out).toMatch(/userpool-dr-northeurope\s+False\s+LocationMismatch/);
+    expect(out).toMatch(/userpool-backup\s+True\s+Current\s+SnapshotReady/);
+    expect(out).toMatch(/golden-userpool\s+True\s+Current\s+SnapshotReady/);
+    expect(out).toMatch(/userpool-dr-northeurope\s+False\s+Failed\s+LocationMismatch/);
     expect(out).toContain("only in its source pool's region");
     expect(out).toContain("kubectl get aksnap -A");
   } finally {

@@ -106,14 +106,3 @@ export function desiredFor(obj: NodePoolSnapshot, defaults: Defaults): DesiredRe
     },
   };
 }
-
-/** Tags equal as ARM compares them: keys case-insensitively, values exactly. */
-export function sameTags(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
-  const norm = (t: Record<string, string> | undefined): string =>
-    JSON.stringify(
-      Object.entries(t ?? {})
-        .map(([k, v]) => [k.toLowerCase(), v])
-        .sort(([x], [y]) => String(x).localeCompare(String(y))),
-    );
-  return norm(a) === norm(b);
-}

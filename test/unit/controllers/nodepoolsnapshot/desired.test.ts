@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isValidNodePoolSnapshotName, NODE_POOL_SNAPSHOT_NAME } from "../../../../src/azure/ids.ts";
-import { desiredFor, OWNER_TAG, SCHEDULE_LABEL, SCHEDULE_TAG, sameTags, snapshotNameFor, type Defaults } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
+import { desiredFor, OWNER_TAG, SCHEDULE_LABEL, SCHEDULE_TAG, snapshotNameFor, type Defaults } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
 import { Reasons } from "../../../../src/controllers/nodepoolsnapshot/reasons.ts";
 import type { NodePoolSnapshot, NodePoolSnapshotSpec } from "../../../../src/crds/nodepoolsnapshot.ts";
 
@@ -245,23 +245,5 @@ describe("desiredFor: tags", () => {
       const r = desiredFor(nps(spec, labels ? { labels } : {}), noDefault);
       expect(r.ok && r.value.tags).toEqual(want);
     }
-  });
-});
-
-describe("sameTags", () => {
-  it.each<[string, Record<string, string> | undefined, Record<string, string> | undefined, boolean]>([
-    ["both undefined", undefined, undefined, true],
-    ["undefined and empty", undefined, {}, true],
-    ["equal", { a: "1", b: "2" }, { a: "1", b: "2" }, true],
-    ["order does not matter", { a: "1", b: "2" }, { b: "2", a: "1" }, true],
-    ["keys compare case-insensitively", { Env: "prod" }, { env: "prod" }, true],
-    ["values compare exactly", { env: "Prod" }, { env: "prod" }, false],
-    ["extra key", { a: "1" }, { a: "1", b: "2" }, false],
-    ["missing key", { a: "1", b: "2" }, { a: "1" }, false],
-    ["different value", { a: "1" }, { a: "2" }, false],
-    ["empty value vs absent", { a: "" }, {}, false],
-  ])("%s → %s", (_n, a, b, want) => {
-    expect(sameTags(a, b)).toBe(want);
-    expect(sameTags(b, a)).toBe(want);
   });
 });
