@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { kstatusOf, type Condition } from "../../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind, type NodePoolSnapshot } from "../../src/crds/nodepoolsnapshot.ts";
 import type { KubeClient, KubeObject } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
@@ -73,6 +74,14 @@ async function waitFor(ns: string, name: string, what: string, pred: (o: NodePoo
 const isReady = (o: NodePoolSnapshot): boolean => condition(o, "Ready")?.status === "True" && o.status?.observedGeneration === o.metadata.generation;
 const stalledWith = (reason: string) => (o: NodePoolSnapshot): boolean => condition(o, "Stalled")?.status === "True" && condition(o, "Stalled")?.reason === reason;
 
+/** The real kstatus library's verdict, and our own kstatusOf agrees with it. */
+async function expectKstatus(ns: string, name: string, want: string): Promise<void> {
+  const raw = await admin.get(nps, ns, name);
+  expect(kstatus(raw).status).toBe(want);
+  const st = raw.status as { observedGeneration?: number; conditions?: Condition[] } | undefined;
+  expect(kstatusOf(raw.metadata.generation ?? 0, st?.observedGeneration, st?.conditions)).toBe(want);
+}
+
 async function eventsOf(ns: string, name: string): Promise<Array<{ reason: string; type: string; message: string }>> {
   const list = await admin.list(eventType, ns, { fieldSelector: `involvedObject.name=${name}` });
   return list.items.map((e) => ({ reason: String(e.reason), type: String(e.type), message: String(e.message) }));
@@ -104,7 +113,7 @@ describe("NodePoolSnapshot", () => {
     expect((arm?.tags as Record<string, string>)["aksnap.io-owner"]).toBe(`${ns}/backup`);
     expect((arm?.tags as Record<string, string>).env).toBe("prod");
     expect(o.metadata.finalizers).toContain("aksnap.io/snapshot-protection");
-    expect(kstatus(await admin.get(nps, ns, "backup")).status).toBe("Current");
+    await expectKstatus(ns, "backup", "Current");
     const calls = emu.control.requests().filter((r) => r.route !== "control");
     console.log(`[nps] ARM calls to create one snapshot: ${calls.length} (${calls.map((c) => `${c.method} ${c.route}`).join(", ")})`);
     expect(calls.filter((c) => c.method === "PUT")).toHaveLength(1);
@@ -118,11 +127,11 @@ describe("NodePoolSnapshot", () => {
     await admin.create(nps, npsObject(ns, "slow", { source: { agentPoolId: poolId("systempool") } }));
     const during = await waitFor(ns, "slow", "Reconciling", (o) => condition(o, "Reconciling")?.status === "True");
     expect(condition(during, "Ready")?.status).toBe("False");
-    expect(kstatus(await admin.get(nps, ns, "slow")).status).toBe("InProgress");
+    await expectKstatus(ns, "slow", "InProgress");
     await waitFor(ns, "slow", "Ready", isReady);
     const after = await get(ns, "slow");
     expect(condition(after, "Reconciling")).toBeUndefined();
-    expect(kstatus(await admin.get(nps, ns, "slow")).status).toBe("Current");
+    await expectKstatus(ns, "slow", "Current");
   });
 
   it("stalls with SourceAgentPoolNotFound when the source pool does not exist, without a hot loop; kstatus Failed", async () => {
@@ -132,7 +141,7 @@ describe("NodePoolSnapshot", () => {
     const o = await waitFor(ns, "ghost", "Stalled", stalledWith("SourceAgentPoolNotFound"));
     expect(condition(o, "Ready")).toMatchObject({ status: "False", reason: "SourceAgentPoolNotFound" });
     expect(condition(o, "Stalled")?.message).toContain("nosuchpool");
-    expect(kstatus(await admin.get(nps, ns, "ghost")).status).toBe("Failed");
+    await expectKstatus(ns, "ghost", "Failed");
     const before = emu.control.countRequests({ path: "nosuchpool" });
     await new Promise((r) => setTimeout(r, 3000));
     expect(emu.control.countRequests({ path: "nosuchpool" })).toBe(before);
