@@ -264,19 +264,33 @@ export const disksList = (ctx: Ctx): EmuResponse => listAll(ctx, "disk");
 export const disksPatch = (ctx: Ctx): EmuResponse => patchOne(ctx, "disk");
 export const disksDelete = (ctx: Ctx): EmuResponse => deleteOne(ctx, "disk");
 
-export function disksPut(ctx: Ctx): EmuResponse {
-  const r = ref(ctx, "disk");
+/**
+ * What a disk or snapshot PUT starts with: the name, body, region and resource group checks; a PUT
+ * on an existing resource is an update (answered here); otherwise the create's creationData.
+ */
+type CreatePrelude =
+  | { kind: "updated"; response: EmuResponse }
+  | { kind: "create"; r: ReturnType<typeof ref>; body: JsonObject; location: string; props: JsonObject; creation: JsonObject; opt: string };
+
+function putPrelude(ctx: Ctx, kind: "disk" | "computeSnapshot"): CreatePrelude {
+  const r = ref(ctx, kind);
   checkName(r);
   const body = requireBody(ctx);
   const location = requireLocation(body);
   requireRg(ctx, location);
   const existing = ctx.state.get(r);
-  if (existing) return updateExisting(ctx, existing, body);
+  if (existing) return { kind: "updated", response: updateExisting(ctx, existing, body) };
   const props = propsOf(body);
   const creation = obj(props["creationData"]);
   const createOption = str(creation?.["createOption"]);
   if (!creation || createOption === undefined) throw invalidParameter("Required parameter 'creationData.createOption' is missing (null).", "creationData.createOption");
-  const opt = createOption.toLowerCase();
+  return { kind: "create", r, body, location, props, creation, opt: createOption.toLowerCase() };
+}
+
+export function disksPut(ctx: Ctx): EmuResponse {
+  const pre = putPrelude(ctx, "disk");
+  if (pre.kind === "updated") return pre.response;
+  const { r, body, location, props, creation, opt } = pre;
   const sku = str(obj(body["sku"])?.["name"]) ?? "Standard_LRS";
   let sizeGB = num(props["diskSizeGB"]);
   let source: StoredResource | undefined;
@@ -327,18 +341,9 @@ export const snapshotsPatch = (ctx: Ctx): EmuResponse => patchOne(ctx, "computeS
 export const snapshotsDelete = (ctx: Ctx): EmuResponse => deleteOne(ctx, "computeSnapshot");
 
 export function snapshotsPut(ctx: Ctx): EmuResponse {
-  const r = ref(ctx, "computeSnapshot");
-  checkName(r);
-  const body = requireBody(ctx);
-  const location = requireLocation(body);
-  requireRg(ctx, location);
-  const existing = ctx.state.get(r);
-  if (existing) return updateExisting(ctx, existing, body);
-  const props = propsOf(body);
-  const creation = obj(props["creationData"]);
-  const createOption = str(creation?.["createOption"]);
-  if (!creation || createOption === undefined) throw invalidParameter("Required parameter 'creationData.createOption' is missing (null).", "creationData.createOption");
-  const opt = createOption.toLowerCase();
+  const pre = putPrelude(ctx, "computeSnapshot");
+  if (pre.kind === "updated") return pre.response;
+  const { r, body, location, props, creation, opt } = pre;
   const incremental = bool(props["incremental"]) ?? false;
   let sizeGB = num(props["diskSizeGB"]);
   let source: StoredResource | undefined;
