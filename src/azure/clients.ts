@@ -45,6 +45,8 @@ export interface ArmClientsOptions {
   readonly now: () => number;
   readonly sleep: Sleep;
   readonly logger?: Logger;
+  /** Deadline of one port call (see deadline.ts). */
+  readonly timeoutMs: number;
 }
 
 /** A raw GET through a client's pipeline (auth, TLS, retries, metrics), for LRO status documents. */
@@ -57,11 +59,13 @@ export interface SubscriptionClients {
   readonly subscriptionId: string;
   readonly containerService: ContainerServiceClient;
   readonly compute: ComputeManagementClient;
-  getJson(url: string): Promise<RawResponse>;
+  getJson(url: string, signal?: AbortSignal): Promise<RawResponse>;
 }
 
 export interface ArmClients {
   forSubscription(subscriptionId: string): SubscriptionClients;
+  /** Deadline of one port call, from createAzure's `requestTimeoutMs`. */
+  readonly timeoutMs: number;
 }
 
 export function createArmClients(opts: ArmClientsOptions): ArmClients {
@@ -100,11 +104,12 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       subscriptionId,
       containerService,
       compute,
-      getJson: (url) => getJson(containerService.pipeline, httpClient, url),
+      getJson: (url, signal) => getJson(containerService.pipeline, httpClient, url, signal),
     };
   };
 
   return {
+    timeoutMs: opts.timeoutMs,
     forSubscription(subscriptionId) {
       const key = subscriptionId.toLowerCase();
       let c = cache.get(key);
@@ -117,8 +122,8 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
   };
 }
 
-async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string): Promise<RawResponse> {
-  const request = createPipelineRequest({ url, method: "GET" });
+async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string, signal?: AbortSignal): Promise<RawResponse> {
+  const request = createPipelineRequest({ url, method: "GET", ...(signal !== undefined ? { abortSignal: signal } : {}) });
   request.headers.set("accept", "application/json");
   const response = await pipeline.sendRequest(httpClient, request);
   let body: unknown = undefined;

@@ -32,6 +32,7 @@ export interface ArmError {
 export const SYNTHETIC_CODES = {
   network: "NetworkError",
   timeout: "RequestTimeout",
+  aborted: "Aborted",
   unknown: "UnknownError",
   operationFailed: "OperationFailed",
   operationCanceled: "OperationCanceled",

@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createArmClients, type RetryOptions } from "./clients.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./deadline.ts";
 import { createArmMetrics } from "./metrics.ts";
 import { createAgentPoolsPort, type AgentPoolsPort } from "./ports/agentPools.ts";
 import { createComputeSnapshotsPort, type ComputeSnapshotsPort } from "./ports/computeSnapshots.ts";
@@ -33,6 +34,11 @@ export interface AzureOptions {
   readonly userAgent?: string;
   /** Token scope override; default `<endpoint origin>/.default`. */
   readonly scope?: string;
+  /**
+   * Deadline of one port call (SDK retries and write-budget waits included), combined with the
+   * caller's `signal`; a call past it returns a transient `RequestTimeout`. Default 30 s.
+   */
+  readonly requestTimeoutMs?: number;
   /** Time source for metrics, the token bucket and Retry-After dates. Default: the system clock. */
   readonly clock?: AzureClock;
 }
@@ -63,6 +69,7 @@ export function createAzure(opts: AzureOptions): AzureLayer {
     now,
     sleep,
     ...(logger !== undefined ? { logger } : {}),
+    timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   });
   return {
     nodePoolSnapshots: createNodePoolSnapshotsPort(clients, now),
@@ -74,6 +81,7 @@ export function createAzure(opts: AzureOptions): AzureLayer {
 }
 
 export { ARM_ENDPOINTS, type RetryOptions } from "./clients.ts";
+export { DEFAULT_REQUEST_TIMEOUT_MS, type CallOptions } from "./deadline.ts";
 export {
   createCredential,
   fixedTokenCredential,

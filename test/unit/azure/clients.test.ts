@@ -13,6 +13,7 @@ function clients() {
     metrics: createArmMetrics(new Registry()),
     now: () => 0,
     sleep: async () => {},
+    timeoutMs: 30_000,
   });
 }
 
