@@ -191,8 +191,9 @@ async function failureOf<R, T>(ctx: LroContext<R, T>, poller: SdkPoller<R>, sdkE
   } catch {
     // fall through to the SDK's message
   }
+  // Re-submitting an operation that failed for an unknown reason at full speed repeats the failure.
   return {
-    kind: "transient",
+    kind: "invalid",
     code: SYNTHETIC_CODES.operationFailed,
     message: sdkError?.message ?? `the ${ctx.action} operation on ${ctx.resourceId} failed`,
   };

@@ -10,6 +10,7 @@ import { startEmulator, type RunningEmulator, type WorldFixture } from "../emula
 
 const SUB = "11111111-1111-1111-1111-111111111111";
 const RG = "rg-app";
+const IMG = "AKSUbuntu-2204gen2containerd-202509.12.0";
 const pool = { subscriptionId: SUB, resourceGroup: RG, clusterName: "c1", agentPoolName: "userpool" };
 const snap = { subscriptionId: SUB, resourceGroup: RG, name: "s1" };
 
@@ -27,7 +28,7 @@ const world: WorldFixture = {
               location: "westeurope",
               kubernetesVersion: "1.33.3",
               dnsPrefix: "c1",
-              agentPools: [{ name: "userpool", vmSize: "Standard_D8ds_v5", count: 1, mode: "User", osType: "Linux" }],
+              agentPools: [{ name: "userpool", vmSize: "Standard_D8ds_v5", count: 1, mode: "User", osType: "Linux", nodeImageVersion: IMG }],
             },
           ],
         },
