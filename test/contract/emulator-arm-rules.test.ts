@@ -100,6 +100,7 @@ describe("tag rules (every PUT/PATCH carrying tags)", () => {
     { name: "a name with '\\'", tags: { "a\\b": "x" }, code: "InvalidTagNameCharacters" },
     { name: "a name with '?'", tags: { "a?b": "x" }, code: "InvalidTagNameCharacters" },
     { name: "a name with '&'", tags: { "a&b": "x" }, code: "InvalidTagNameCharacters" },
+    { name: "a name with a control character", tags: { "a\tb": "x" }, code: "InvalidTagNameCharacters" },
     { name: "a 513-character name", tags: { ["n".repeat(513)]: "x" }, code: "InvalidTagNameLength" },
     { name: "a 257-character value", tags: { "aksnap.io-owner": "v".repeat(257) }, code: "InvalidTagValueLength" },
     { name: "two names differing only in case", tags: { "aksnap.io-owner": "a", "AKSNAP.IO-OWNER": "b" }, code: "InvalidTagName" },
