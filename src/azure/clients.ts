@@ -13,7 +13,7 @@ import {
   type PipelinePolicy,
 } from "@azure/core-rest-pipeline";
 import type { Logger } from "pino";
-import { parseRetryAfterMs } from "./errors.ts";
+import { ArmRequestError, parseRetryAfterMs, toArmError } from "./errors.ts";
 import { armMetricsPolicy, resourceTypeFromUrl, type ArmMetrics } from "./metrics.ts";
 import { createTokenBucket, writeRateLimitPolicy, type Sleep, type WriteRateOptions } from "./ratelimit.ts";
 
@@ -29,7 +29,15 @@ export interface RetryOptions {
   readonly maxRetries?: number;
   readonly retryDelayInMs?: number;
   readonly maxRetryDelayInMs?: number;
+  /**
+   * A 429/503 whose Retry-After is longer than this is not waited out inside the call (which would
+   * pin a worker and end as a RequestTimeout): it returns at once as throttled/transient with
+   * `retryAfterMs`, for the controller's requeue. Shorter ones the SDK waits out. Default 5 s.
+   */
+  readonly maxInlineRetryAfterMs?: number;
 }
+
+export const DEFAULT_MAX_INLINE_RETRY_AFTER_MS = 5_000;
 
 export interface ArmClientsOptions {
   readonly endpoint: string;
@@ -76,7 +84,9 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
   const metricsPolicy = armMetricsPolicy(opts.metrics, opts.now);
 
   const build = (subscriptionId: string): SubscriptionClients => {
-    const policies: PipelinePolicy[] = [];
+    // Outermost of the per-retry policies: it sees the answer after the bucket, the log and the
+    // metrics have.
+    const policies: PipelinePolicy[] = [longRetryAfterPolicy(opts.retry?.maxInlineRetryAfterMs ?? DEFAULT_MAX_INLINE_RETRY_AFTER_MS, opts.now)];
     if (opts.writeRate !== false) {
       const bucket = createTokenBucket({ ...opts.writeRate, now: opts.now, sleep: opts.sleep });
       policies.push(
@@ -95,7 +105,7 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       userAgentOptions: { userAgentPrefix: opts.userAgent },
       // Node's roots plus ours: trusting the emulator must not mean trusting nothing else.
       ...(extraCa !== undefined ? { tlsOptions: { ca: [...rootCertificates, ...extraCa] } } : {}),
-      ...(opts.retry !== undefined ? { retryOptions: { ...opts.retry } } : {}),
+      ...(opts.retry !== undefined ? { retryOptions: sdkRetryOptions(opts.retry) } : {}),
       additionalPolicies: policies.map((policy) => ({ policy, position: "perRetry" as const })),
     };
     const containerService = new ContainerServiceClient(opts.credential, subscriptionId, options);
@@ -135,6 +145,36 @@ async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string, 
     }
   }
   return { status: response.status, body };
+}
+
+function sdkRetryOptions(r: RetryOptions): { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number } {
+  return {
+    ...(r.maxRetries !== undefined ? { maxRetries: r.maxRetries } : {}),
+    ...(r.retryDelayInMs !== undefined ? { retryDelayInMs: r.retryDelayInMs } : {}),
+    ...(r.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: r.maxRetryDelayInMs } : {}),
+  };
+}
+
+/**
+ * The SDK sleeps out any Retry-After on 429/503 inside the call, however long. Past `maxInlineMs`
+ * this turns the answer into an ArmError (thrown past the SDK's retry loop, which does not retry
+ * our own errors) so the call ends now and the controller requeues after `retryAfterMs`.
+ */
+export function longRetryAfterPolicy(maxInlineMs: number, now: () => number): PipelinePolicy {
+  return {
+    name: "aksnapLongRetryAfter",
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 && response.status !== 503) return response;
+      const retryAfterMs = parseRetryAfterMs({ get: (n) => response.headers.get(n) }, now());
+      if (retryAfterMs === undefined || retryAfterMs <= maxInlineMs) return response;
+      const error = toArmError(
+        { name: "RestError", message: `ARM answered ${response.status}`, statusCode: response.status, response: { headers: response.headers, bodyAsText: response.bodyAsText } },
+        now(),
+      );
+      throw new ArmRequestError(error);
+    },
+  };
 }
 
 /** Logs every 429 ARM sends back: throttling is the one ARM response an operator must notice. */

@@ -192,4 +192,25 @@ describe("503 with Retry-After", () => {
     const got = await az.agentPools.get({ subscriptionId: SUB, resourceGroup: RG, clusterName: CL, agentPoolName: "userpool" });
     expect(got).toMatchObject({ ok: false, error: { kind: "transient", code: "ServiceUnavailable", statusCode: 503, retryAfterMs: 7000 } });
   });
+
+  const layer = () => createAzure({ endpoint: t.emu.url, ca: t.emu.ca, credential: fixedTokenCredential("t", Date.now), registry: new Registry() });
+  const pool = { subscriptionId: SUB, resourceGroup: RG, clusterName: CL, agentPoolName: "userpool" };
+
+  it.each([
+    { name: "503, Retry-After 60 s", action: { kind: "serverError", status: 503, retryAfterSeconds: 60 } as const, kind: "transient" },
+    { name: "429, Retry-After 60 s", action: { kind: "throttle", retryAfterSeconds: 60 } as const, kind: "throttled" },
+  ])("$name: not slept out inside the call — returned at once with retryAfterMs (default retries)", async ({ action, kind }) => {
+    t.emu.control.addFault({ method: "GET", path: "/agentPools/userpool$", times: 1, action });
+    const started = performance.now();
+    const got = await layer().agentPools.get(pool);
+    expect(got).toMatchObject({ ok: false, error: { kind, retryAfterMs: 60_000 } });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(t.emu.control.countRequests({ method: "GET", path: "/agentPools/userpool$" })).toBe(1);
+  });
+
+  it("a short Retry-After on 503 is waited out by the SDK and the call succeeds", async () => {
+    t.emu.control.addFault({ method: "GET", path: "/agentPools/userpool$", times: 1, action: { kind: "serverError", status: 503, retryAfterSeconds: 1 } });
+    expect(await layer().agentPools.get(pool)).toMatchObject({ ok: true });
+    expect(t.emu.control.requests({ method: "GET", path: "/agentPools/userpool$" }).map((r) => r.status)).toEqual([503, 200]);
+  });
 });
