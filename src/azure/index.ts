@@ -55,7 +55,11 @@ export function createAzure(opts: AzureOptions): AzureLayer {
   const clock = opts.clock;
   const now = clock !== undefined ? () => clock.now() : () => Date.now();
   const sleep = clock?.sleep ?? realSleep;
-  const writeRate = opts.writeRate === false ? false : { ...DEFAULT_WRITE_RATE, ...(opts.writeRate ?? {}) };
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // A write may queue for the bucket at most half the call's deadline, so a queued write is refused
+  // as throttled (with retryAfterMs) instead of timing out with no time left to be sent.
+  const writeRate =
+    opts.writeRate === false ? false : clampWait({ ...DEFAULT_WRITE_RATE, ...(opts.writeRate ?? {}) }, Math.floor(timeoutMs / 2));
   const logger = opts.logger?.child({ component: "azure" });
   const clients = createArmClients({
     endpoint: opts.endpoint,
@@ -69,7 +73,7 @@ export function createAzure(opts: AzureOptions): AzureLayer {
     now,
     sleep,
     ...(logger !== undefined ? { logger } : {}),
-    timeoutMs: opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    timeoutMs,
   });
   return {
     nodePoolSnapshots: createNodePoolSnapshotsPort(clients, now),
@@ -78,6 +82,10 @@ export function createAzure(opts: AzureOptions): AzureLayer {
     computeSnapshots: createComputeSnapshotsPort(clients, now),
     disks: createDisksPort(clients, now),
   };
+}
+
+function clampWait(w: Required<WriteRateOptions>, limit: number): Required<WriteRateOptions> {
+  return { ...w, maxWaitMs: Math.min(w.maxWaitMs, limit) };
 }
 
 export { ARM_ENDPOINTS, type RetryOptions } from "./clients.ts";

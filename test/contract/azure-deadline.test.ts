@@ -133,4 +133,19 @@ describe("a slow ARM (the emulator's delay fault)", () => {
     expect(r).toMatchObject({ ok: false, error: { code: "Aborted" } });
     expect(emu.control.requests({})).toHaveLength(0);
   });
+
+  it("a write queued for the write budget longer than half the deadline is refused as throttled, not timed out", async () => {
+    const az = createAzure({
+      endpoint: emu.url,
+      ca: emu.ca,
+      credential: fixedTokenCredential("contract-test", Date.now),
+      registry: new Registry(),
+      requestTimeoutMs: 2_000,
+      writeRate: { ratePerSecond: 0.5, burst: 1 },
+    });
+    expect((await az.nodePoolSnapshots.delete(snap)).ok).toBe(true);
+    // The next slot is 2 s away: past the 1 s a write may queue under a 2 s deadline.
+    const second = await az.nodePoolSnapshots.delete(snap);
+    expect(second).toMatchObject({ ok: false, error: { kind: "throttled", code: "ClientWriteRateLimited" } });
+  });
 });
