@@ -177,22 +177,37 @@ export function longRetryAfterPolicy(maxInlineMs: number, now: () => number): Pi
   };
 }
 
-/** Logs every 429 ARM sends back: throttling is the one ARM response an operator must notice. */
-function throttleLogPolicy(logger: Logger, now: () => number): PipelinePolicy {
+/** 429s less than this apart are one throttling episode. */
+export const THROTTLE_EPISODE_GAP_MS = 60_000;
+
+/**
+ * Logs ARM's 429s once per episode per subscription: the first at warn (with its Retry-After and
+ * request id, and how many were throttled in the previous episode), the rest at debug. Throttling is
+ * routine under load; a warn line per request buried real problems (thousands of lines in one run).
+ */
+export function throttleLogPolicy(logger: Logger, now: () => number): PipelinePolicy {
+  let lastThrottleAt = -Infinity;
+  let inEpisode = 0;
   return {
     name: "aksnapThrottleLog",
     async sendRequest(request, next) {
       const response = await next(request);
       if (response.status === 429) {
-        logger.warn(
-          {
-            method: request.method,
-            resourceType: resourceTypeFromUrl(request.url),
-            retryAfterMs: parseRetryAfterMs({ get: (n) => response.headers.get(n) }, now()),
-            requestId: response.headers.get("x-ms-request-id"),
-          },
-          "ARM throttled a request (429)",
-        );
+        const t = now();
+        const fields = {
+          method: request.method,
+          resourceType: resourceTypeFromUrl(request.url),
+          retryAfterMs: parseRetryAfterMs({ get: (n) => response.headers.get(n) }, t),
+          requestId: response.headers.get("x-ms-request-id"),
+        };
+        if (t - lastThrottleAt >= THROTTLE_EPISODE_GAP_MS) {
+          logger.warn({ ...fields, ...(inEpisode > 0 ? { throttledInPreviousEpisode: inEpisode } : {}) }, "ARM is throttling this subscription (429); further 429s in this episode are logged at debug");
+          inEpisode = 0;
+        } else {
+          logger.debug(fields, "ARM throttled a request (429)");
+        }
+        inEpisode += 1;
+        lastThrottleAt = t;
       }
       return response;
     },
