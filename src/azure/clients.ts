@@ -90,10 +90,17 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
     if (opts.writeRate !== false) {
       const bucket = createTokenBucket({ ...opts.writeRate, now: opts.now, sleep: opts.sleep });
       policies.push(
-        writeRateLimitPolicy(bucket, (ms) => {
-          opts.metrics.writeWait.observe(ms / 1000);
-          opts.logger?.debug({ subscriptionId, waitedMs: ms }, "ARM write delayed by the client-side write budget");
-        }),
+        writeRateLimitPolicy(
+          bucket,
+          (ms) => {
+            opts.metrics.writeWait.observe(ms / 1000);
+            opts.logger?.debug({ subscriptionId, waitedMs: ms }, "ARM write delayed by the client-side write budget");
+          },
+          (rate) => {
+            opts.metrics.writeRateCuts.inc();
+            opts.logger?.info({ subscriptionId, ratePerSecond: rate }, "ARM throttled a write: client-side write rate halved (recovers gradually)");
+          },
+        ),
       );
     }
     if (opts.logger !== undefined) policies.push(throttleLogPolicy(opts.logger, opts.now));

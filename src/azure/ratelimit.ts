@@ -43,8 +43,8 @@ export interface TokenBucket {
   acquire(signal?: AbortSignal): Promise<number>;
   /** Tokens available now (negative while writes are queued). */
   available(): number;
-  /** ARM refused a write with 429: empty the bucket and halve the rate (once per episode). */
-  throttled(): void;
+  /** ARM refused a write with 429: empty the bucket and halve the rate (once per episode); true if it cut. */
+  throttled(): boolean;
   /** The refill rate now (writes/s): the configured one unless 429s lowered it. */
   rate(): number;
 }
@@ -91,11 +91,12 @@ export function createTokenBucket(opts: WriteRateOptions & { now: () => number; 
     throttled() {
       refill();
       const t = now();
-      if (t - lastCut < CUT_COOLDOWN_MS) return;
+      if (t - lastCut < CUT_COOLDOWN_MS) return false;
       lastCut = t;
       rate = Math.max(minRate, rate / 2);
       // ARM's bucket is empty: ours must not keep spending a burst ARM no longer has.
       tokens = Math.min(tokens, 0);
+      return true;
     },
     async acquire(signal) {
       refill();
@@ -130,7 +131,11 @@ export const writeRateLimitPolicyName = "aksnapWriteRateLimit";
  * Pipeline policy: every write attempt (retries included — ARM counts each one) takes a token from
  * the subscription's bucket first. Placed per retry, so it sits inside the SDK's retry loop.
  */
-export function writeRateLimitPolicy(bucket: TokenBucket, onWait?: (waitedMs: number) => void): PipelinePolicy {
+export function writeRateLimitPolicy(
+  bucket: TokenBucket,
+  onWait?: (waitedMs: number) => void,
+  onCut?: (ratePerSecond: number) => void,
+): PipelinePolicy {
   return {
     name: writeRateLimitPolicyName,
     async sendRequest(request, next) {
@@ -139,7 +144,7 @@ export function writeRateLimitPolicy(bucket: TokenBucket, onWait?: (waitedMs: nu
         if (waited > 0) onWait?.(waited);
         const response = await next(request);
         // Only a write's 429 speaks about the write budget (reads have their own).
-        if (response.status === 429) bucket.throttled();
+        if (response.status === 429 && bucket.throttled()) onCut?.(bucket.rate());
         return response;
       }
       return next(request);

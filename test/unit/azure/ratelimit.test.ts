@@ -163,10 +163,11 @@ describe("slowing down on 429 (AIMD on the write rate)", () => {
     expect(bucket.rate()).toBe(10);
   });
 
-  it("the policy cuts the rate on a write's 429 only, not on a read's", async () => {
+  it("the policy cuts the rate on a write's 429 only, not on a read's, and reports each cut", async () => {
     const time = fakeTime();
     const bucket = bucketOn(time);
-    const policy = writeRateLimitPolicy(bucket);
+    const cuts: number[] = [];
+    const policy = writeRateLimitPolicy(bucket, undefined, (rate) => cuts.push(rate));
     const answer = (status: number) => async (): Promise<PipelineResponse> => ({
       status,
       headers: createHttpHeaders(),
@@ -178,5 +179,8 @@ describe("slowing down on 429 (AIMD on the write rate)", () => {
     expect(bucket.rate()).toBe(10);
     await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "PUT" }), answer(429));
     expect(bucket.rate()).toBe(5);
+    // A second 429 in the same episode does not cut again.
+    await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "PUT" }), answer(429));
+    expect(cuts).toEqual([5]);
   });
 });
