@@ -122,6 +122,21 @@ build_helm() {
   mv "$tmp/helm" "$BIN/helm-$HELM_VERSION"; rm -rf "$tmp"; log "built helm in $((SECONDS - t0)) s"
 }
 
+# luahealth: Argo CD health scripts run with gopher-lua (the interpreter Argo CD embeds) by a tiny
+# main of our own (hack/luahealth/main.go); Argo CD's own module does not build from the proxy.
+LUA_VERSION=${LUA_VERSION:-v1.1.2}
+LUAHEALTH_KEY() { sha256sum "$(cd "$(dirname "$0")" && pwd)/luahealth/main.go" | cut -c1-8; }
+build_luahealth() {
+  local key; key=$(LUAHEALTH_KEY)
+  [ -x "$BIN/luahealth-$LUA_VERSION-$key" ] && return 0
+  local dir=$SRC/luahealth-$LUA_VERSION-$key here; here=$(cd "$(dirname "$0")" && pwd)
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$here/luahealth/main.go" "$dir/"
+  log "building luahealth (gopher-lua $LUA_VERSION)"; local t0=$SECONDS
+  (cd "$dir" && go mod init aksnap.local/luahealth >/dev/null 2>&1 && go get "github.com/yuin/gopher-lua@$LUA_VERSION" >&2 \
+    && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$BIN/luahealth.tmp" .)
+  mv "$BIN/luahealth.tmp" "$BIN/luahealth-$LUA_VERSION-$key"; log "built luahealth in $((SECONDS - t0)) s"
+}
+
 # The CSI snapshot CRDs come from the external-snapshotter client module (not copied into the repo).
 snapshot_crds() {
   local d; d=$(moddir_of "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION")
@@ -137,9 +152,10 @@ main() {
     control-plane) build_etcd; build_k8s; snapshot_crds ;;
     kstatus) build_kstatus ;;
     helm) build_helm ;;
+    luahealth) build_luahealth ;;
     crds) snapshot_crds ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|helm|crds]" >&2; exit 2 ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_luahealth ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|helm|crds|luahealth]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions.
   cat > "$CACHE/tools.env" <<ENV
@@ -149,6 +165,7 @@ ETCD=$BIN/etcd-$ETCD_VERSION
 KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION-$(KSTATUS_KEY)
 SNAPSHOT_CRDS=$CACHE/crds
 HELM=$BIN/helm-$HELM_VERSION
+LUAHEALTH=$BIN/luahealth-$LUA_VERSION-$(LUAHEALTH_KEY)
 ENV
 }
 main "$@"

@@ -12,6 +12,8 @@ import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator,
 import { freePort } from "../harness/control-plane.ts";
 import { buildImage, hostNetwork, podman, removePodmanBridge, type BuiltImage } from "../harness/image.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { kstatus } from "../harness/kstatus.ts";
+import { argoHealth } from "../harness/luahealth.ts";
 import { operatorArgs, operatorKubeconfig, STATIC_TOKEN } from "../harness/operator.ts";
 
 const nps = NodePoolSnapshotKind.resource;
@@ -100,6 +102,9 @@ describe("operator image", () => {
         return st?.observedGeneration === o.metadata.generation && st?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? st : undefined;
       }, "NodePoolSnapshot Ready", 90_000, 250);
       expect(emu.control.getResource(ready.snapshotId ?? "")).toBeDefined();
+      // The object as the operator in the image left it: Flux (kstatus) and Argo CD (Lua) both call it done.
+      const obj = await admin.get(nps, ns, "from-image");
+      expect([kstatus(obj).status, argoHealth(obj).status]).toEqual(["Current", "Healthy"]);
       const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
       for (const name of ["controller_runtime_reconcile_total", "workqueue_depth", "aksnap_arm_requests_total"]) expect(text).toContain(name);
       // The process itself: user nonroot (65532 in the image's /etc/passwd), uid 65532 on the host too.
