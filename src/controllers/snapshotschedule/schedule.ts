@@ -127,8 +127,10 @@ export interface ScheduleDecision {
 
 /**
  * One decision per reconcile. Suspended schedules and schedules without `schedule` run only on
- * demand; a suspended schedule's passed times are skipped, not caught up on resume (as CronJob).
- * An on-demand request is not held back by Forbid: a person asked for it.
+ * demand. Deliberate differences from CronJob (docs/schedules.md): a suspended schedule's passed
+ * times are skipped, not caught up on resume; Forbid skips a due run (counted as missed) instead of
+ * starting it late when the active run ends. An on-demand request is not held back by Forbid: a
+ * person asked for it.
  */
 export function decide(input: ScheduleInput): ScheduleDecision {
   const tz = input.timeZone ?? "UTC";
