@@ -52,6 +52,9 @@ export interface MissedRuns {
 
 /** The latest run ≤ now that is after `floor`, found by widening a window backwards from now. */
 function latestAtOrBefore(schedule: string, tz: string, floor: Date, now: Date): Date | undefined {
+  // Most reconciles find nothing due; one step answers that without widening a window.
+  const first = nextRun(schedule, tz, floor);
+  if (!first || first > now) return undefined;
   let span = 60_000;
   for (;;) {
     const from = new Date(Math.max(floor.getTime(), now.getTime() - span));

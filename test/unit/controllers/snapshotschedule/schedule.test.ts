@@ -11,6 +11,7 @@ import {
   type ScheduleDecision,
   type ScheduleInput,
 } from "../../../../src/controllers/snapshotschedule/schedule.ts";
+import { isKnownZone } from "../../../../src/controllers/snapshotschedule/zone.ts";
 
 const at = (s: string): Date => new Date(s);
 const base: ScheduleInput = {
@@ -163,5 +164,18 @@ describe("small decisions", () => {
 
   it.each(["", "0 0 * *", "61 * * * *", "@every 1h", "TZ=UTC 0 0 * * *"])("validateSchedule refuses %j with robfig's reason", (spec) => {
     expect(() => validateSchedule(spec)).toThrow(CronSyntaxError);
+  });
+});
+
+describe("time zones", () => {
+  it.each([
+    ["UTC", true],
+    ["Europe/Amsterdam", true],
+    ["America/Argentina/Buenos_Aires", true],
+    ["Etc/GMT+5", true],
+    ["Mars/Olympus_Mons", false],
+    ["W. Europe Standard Time", false],
+  ])("isKnownZone(%j) is %s (the CRD regex checks only the shape)", (tz, known) => {
+    expect(isKnownZone(tz)).toBe(known);
   });
 });
