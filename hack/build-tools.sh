@@ -157,8 +157,9 @@ main() {
     all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref ;;
     *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds]" >&2; exit 2 ;;
   esac
-  # A small manifest the TypeScript harness reads instead of guessing versions.
-  cat > "$CACHE/tools.env" <<ENV
+  # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
+  # renamed: unit tests (cronref) and the integration harness may run this script at the same time.
+  cat > "$CACHE/tools.env.$$" <<ENV
 KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION
 KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
 ETCD=$BIN/etcd-$ETCD_VERSION
@@ -167,5 +168,11 @@ SNAPSHOT_CRDS=$CACHE/crds
 HELM=$BIN/helm-$HELM_VERSION
 CRONREF=$BIN/cronref-$ROBFIG_CRON_VERSION-$(CRONREF_KEY)
 ENV
+  # Keep keys this version of the script does not know (another worktree's script may have added tools).
+  if [ -f "$CACHE/tools.env" ]; then
+    awk -F= 'NR == FNR { mine[$1] = 1; next } !($1 in mine)' "$CACHE/tools.env.$$" "$CACHE/tools.env" > "$CACHE/tools.env.$$.old"
+    cat "$CACHE/tools.env.$$.old" >> "$CACHE/tools.env.$$"; rm -f "$CACHE/tools.env.$$.old"
+  fi
+  mv "$CACHE/tools.env.$$" "$CACHE/tools.env"
 }
 main "$@"
