@@ -44,8 +44,8 @@ export function isKnownZone(tz: string): boolean {
 
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
-/** The wall clock in tz at instant ms (whole seconds). */
-export function wallAt(ms: number, tz: string): Wall {
+/** The wall clock in tz at instant ms, read from Intl (slow: a few µs). */
+function intlWallAt(ms: number, tz: string): Wall {
   const w: Wall = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
   for (const p of formatter(tz).formatToParts(new Date(ms))) {
     if (p.type === "weekday") w.weekday = WEEKDAYS[p.value] ?? 0;
@@ -59,10 +59,44 @@ export function wallAt(ms: number, tz: string): Wall {
 const wallAsUtc = (w: Pick<Wall, "year" | "month" | "day" | "hour" | "minute" | "second">): number =>
   Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
 
+const intlOffsetAt = (s: number, tz: string): number => wallAsUtc(intlWallAt(s, tz)) - s;
+
+// Offsets per (zone, UTC hour): when the offset is the same at both ends of the hour there is no
+// transition inside it (tzdb has no two transitions within an hour that cancel out), so every
+// instant of that hour has it. Cron walks step by minutes and hours over the same few hours for
+// every schedule in a zone; this turns most Intl calls into arithmetic. Bounded.
+const BLOCK = 3_600_000;
+const MAX_CACHED = 100_000;
+const offsetCache = new Map<string, number | null>();
+
 /** UTC offset (ms) of tz at instant ms. */
 export function offsetAt(ms: number, tz: string): number {
   const s = Math.floor(ms / 1000) * 1000;
-  return wallAsUtc(wallAt(s, tz)) - s;
+  const block = Math.floor(s / BLOCK);
+  const key = `${tz}|${block}`;
+  let o = offsetCache.get(key);
+  if (o === undefined) {
+    const a = intlOffsetAt(block * BLOCK, tz);
+    o = a === intlOffsetAt(block * BLOCK + BLOCK - 1000, tz) ? a : null;
+    if (offsetCache.size >= MAX_CACHED) offsetCache.clear();
+    offsetCache.set(key, o);
+  }
+  return o ?? intlOffsetAt(s, tz);
+}
+
+/** The wall clock in tz at instant ms (whole seconds). */
+export function wallAt(ms: number, tz: string): Wall {
+  const s = Math.floor(ms / 1000) * 1000;
+  const d = new Date(s + offsetAt(s, tz));
+  return {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    weekday: d.getUTCDay(),
+  };
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type ScheduleDecision,
   type ScheduleInput,
 } from "../../../../src/controllers/snapshotschedule/schedule.ts";
-import { isKnownZone } from "../../../../src/controllers/snapshotschedule/zone.ts";
+import { isKnownZone, wallAt } from "../../../../src/controllers/snapshotschedule/zone.ts";
 
 const at = (s: string): Date => new Date(s);
 const base: ScheduleInput = {
@@ -177,5 +177,23 @@ describe("time zones", () => {
     ["W. Europe Standard Time", false],
   ])("isKnownZone(%j) is %s (the CRD regex checks only the shape)", (tz, known) => {
     expect(isKnownZone(tz)).toBe(known);
+  });
+});
+
+describe("wallAt (cached per zone and hour) equals Intl minute by minute across DST changes", () => {
+  it.each([
+    ["America/New_York", "2026-03-08T05:00:00Z"],
+    ["America/New_York", "2026-11-01T04:00:00Z"],
+    ["Australia/Lord_Howe", "2026-04-04T13:00:00Z"],
+    ["Australia/Lord_Howe", "2026-10-03T14:00:00Z"],
+    ["Asia/Kathmandu", "2026-06-01T00:00:00Z"],
+    ["America/Santiago", "2026-09-06T02:00:00Z"],
+  ])("%s from %s, 6 hours", (tz, from) => {
+    const intl = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hourCycle: "h23", dateStyle: "short", timeStyle: "medium" });
+    const pad = (n: number): string => String(n).padStart(2, "0");
+    for (let t = Date.parse(from); t < Date.parse(from) + 6 * 3_600_000; t += 60_000) {
+      const w = wallAt(t, tz);
+      expect(`${pad(w.day)}/${pad(w.month)}/${w.year}, ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}`).toBe(intl.format(new Date(t)));
+    }
   });
 });
