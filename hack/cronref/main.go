@@ -18,7 +18,7 @@ import (
 	"fmt"
 	"os"
 	"time"
-	_ "time/tzdata" // the zone rules travel with the binary, not with the machine
+	_ "time/tzdata" // zone rules where the machine has no zoneinfo (Go prefers the system's, as kube does)
 
 	"github.com/robfig/cron/v3"
 )
