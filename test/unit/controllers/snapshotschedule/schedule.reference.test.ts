@@ -121,10 +121,12 @@ function randomSpecs(count: number, seed: number): NextQuery[] {
   const r = seeded(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-  const field = (lo: number, hi: number, names?: readonly string[]): string => {
+  const field = (lo: number, hi: number, names?: readonly string[], question = false): string => {
     const v = (): string => {
       const n = int(lo, hi);
-      return names && r() < 0.3 ? (names[n - lo] as string) : String(n);
+      if (!names || r() >= 0.3) return String(n);
+      const name = names[n - lo] as string;
+      return r() < 0.5 ? name : name.toLowerCase();
     };
     const atom = (): string => {
       switch (int(0, 5)) {
@@ -147,7 +149,7 @@ function randomSpecs(count: number, seed: number): NextQuery[] {
           return `${int(lo, hi)}/${int(1, 9)}`;
       }
     };
-    if (r() < 0.35) return "*";
+    if (r() < 0.35) return question && r() < 0.2 ? "?" : "*";
     return Array.from({ length: r() < 0.25 ? int(2, 3) : 1 }, atom).join(",");
   };
   const out: NextQuery[] = [];
@@ -155,7 +157,7 @@ function randomSpecs(count: number, seed: number): NextQuery[] {
     const spec =
       r() < 0.1
         ? pick(["@yearly", "@monthly", "@weekly", "@daily", "@hourly"])
-        : [field(0, 59), field(0, 23), field(1, 31), field(1, 12, MONTHS), field(0, 6, DAYS)].join(" ");
+        : [field(0, 59), field(0, 23), field(1, 31, undefined, true), field(1, 12, MONTHS), field(0, 6, DAYS, true)].join(" ");
     const base = r() < 0.5 ? Date.parse(pick(EDGES)) - int(0, 36) * 3_600_000 : Date.UTC(2026, 0, 1) + Math.floor(r() * 3 * 365 * 86_400_000);
     out.push({ spec, tz: pick(ZONES), after: iso(new Date(Math.floor(base / 1000) * 1000)), n: N });
   }
