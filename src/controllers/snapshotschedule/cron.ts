@@ -104,6 +104,7 @@ const MACROS: Record<string, () => CronSpec> = {
 
 /** robfig's ParseStandard for the forms our API admits (no seconds field, no TZ= prefix, no @every). */
 export function parseCron(spec: string): CronSpec {
+  // CronJob hands robfig "TZ=<zone> <schedule>", and robfig trims what follows the zone.
   const s = spec.trim();
   if (s === "") throw new CronSyntaxError("empty spec string");
   if (s.startsWith("@")) {

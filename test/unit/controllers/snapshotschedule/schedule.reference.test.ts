@@ -89,6 +89,10 @@ const NAMED: [string, string, string, string][] = [
   ["bad: reversed range", "0 5-2 * * *", "UTC", "2026-01-01T00:00:00Z"],
   ["bad: zero step", "*/0 * * * *", "UTC", "2026-01-01T00:00:00Z"],
   ["bad: unknown macro", "@fortnightly", "UTC", "2026-01-01T00:00:00Z"],
+  ["macro with a trailing space (robfig trims after TZ=)", "@daily ", "UTC", "2026-01-01T00:00:00Z"],
+  ["macro with a leading space", " @daily", "UTC", "2026-01-01T00:00:00Z"],
+  ["bad: blank", "   ", "UTC", "2026-01-01T00:00:00Z"],
+  ["white space around and between fields", "  0  2\t* * *  ", "UTC", "2026-01-01T00:00:00Z"],
 ];
 
 // Deliberate differences from robfig (docs/schedules.md): [row, spec, what robfig does, what we do].
