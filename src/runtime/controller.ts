@@ -170,7 +170,7 @@ export class Controller {
 
     this.#inFlight.add(key);
     this.#metrics.activeWorkers(this.name, this.#inFlight.size);
-    const started = this.#clock.now();
+    const started = this.#clock.monotonicMs();
     let result: ReconcileResult;
     try {
       result = await this.#reconcile(key, { signal, log, reconcileId });
@@ -181,7 +181,7 @@ export class Controller {
       this.#inFlight.delete(key);
       this.#metrics.activeWorkers(this.name, this.#inFlight.size);
     }
-    this.#metrics.reconcileTime(this.name, (this.#clock.now() - started) / 1000);
+    this.#metrics.reconcileTime(this.name, (this.#clock.monotonicMs() - started) / 1000);
 
     const applied = applyResult(this.queue, key, result);
     this.#metrics.reconcileTotal(this.name, applied.label);

@@ -59,11 +59,11 @@ export class BucketRateLimiter<T> implements RateLimiter<T> {
     this.#burst = burst;
     this.#clock = clock;
     this.#tokens = burst;
-    this.#last = clock.now();
+    this.#last = clock.monotonicMs();
   }
 
   when(_item: T): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     // A clock stepping backwards must not mint tokens.
     const elapsedMs = Math.max(0, now - this.#last);
     this.#tokens = Math.min(this.#burst, this.#tokens + (elapsedMs / 1000) * this.#qps) - 1;
