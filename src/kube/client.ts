@@ -345,7 +345,7 @@ export class KubeClient {
   async watch(
     rt: ResourceType,
     namespace: string | undefined,
-    opts: { resourceVersion: string; labelSelector?: string; timeoutSeconds?: number } & CallOptions,
+    opts: { resourceVersion: string; labelSelector?: string; timeoutSeconds?: number; onOpen?: () => void } & CallOptions,
     onEvent: (e: WatchEvent) => void,
   ): Promise<void> {
     const path = resourcePath(rt, namespace);
@@ -373,6 +373,7 @@ export class KubeClient {
         return;
       }
       clearDeadline();
+      opts.onOpen?.();
       let buf = "";
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => {
