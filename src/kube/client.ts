@@ -100,8 +100,15 @@ function tlsOptionsOf(o: https.RequestOptions): https.AgentOptions {
   return picked as https.AgentOptions;
 }
 
-function sameTls(a: https.AgentOptions, b: https.AgentOptions): boolean {
-  return TLS_KEYS.every((k) => a[k] === b[k]);
+/** By value: kubeconfig hands out fresh Buffers for the same CA and client cert on every request. */
+function tlsFingerprint(o: https.AgentOptions): string {
+  const part = (v: unknown): string => {
+    if (v === undefined) return "";
+    if (Buffer.isBuffer(v)) return v.toString("base64");
+    if (Array.isArray(v)) return v.map(part).join(",");
+    return typeof v === "object" ? JSON.stringify(v) : String(v);
+  };
+  return TLS_KEYS.map((k) => part(o[k])).join("|");
 }
 
 function transient(message: string, reason = ""): KubeApiError {
@@ -114,7 +121,7 @@ export class KubeClient {
   private readonly timeoutMs: number;
   private readonly agentOptions: https.AgentOptions;
   private readonly usesProxy: boolean;
-  private agent: { tls: https.AgentOptions; agent: http.Agent } | undefined;
+  private agent: { tls: string; agent: http.Agent } | undefined;
 
   constructor(kc: KubeConfig, opts: KubeClientOptions = {}) {
     this.kc = kc;
@@ -139,10 +146,11 @@ export class KubeClient {
   private agentFor(protocol: string, o: https.RequestOptions): http.Agent | undefined {
     if (this.usesProxy) return undefined; // keep the proxy agent kubeconfig built
     const tls = tlsOptionsOf(o);
-    if (this.agent && sameTls(this.agent.tls, tls)) return this.agent.agent;
+    const fingerprint = tlsFingerprint(tls);
+    if (this.agent?.tls === fingerprint) return this.agent.agent;
     this.agent?.agent.destroy();
     const agent = protocol === "https:" ? new https.Agent({ ...this.agentOptions, ...tls }) : new http.Agent(this.agentOptions);
-    this.agent = { tls, agent };
+    this.agent = { tls: fingerprint, agent };
     return agent;
   }
 
