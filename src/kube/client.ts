@@ -26,6 +26,8 @@ export interface ObjectMeta {
   finalizers?: string[];
   deletionTimestamp?: string;
   creationTimestamp?: string;
+  /** Server-side apply bookkeeping; informers drop it by default (see stripManagedFields). */
+  managedFields?: unknown[];
   ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
 }
 

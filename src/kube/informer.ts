@@ -70,7 +70,7 @@ const silent: InformerLogger = { info() {}, warn() {}, debug() {} };
 
 /** The default transform: drops managedFields and the last-applied annotation (≈ 60 % of a typical object). */
 export function stripManagedFields(obj: KubeObject): KubeObject {
-  const { managedFields: _mf, ...metadata } = obj.metadata as KubeObject["metadata"] & { managedFields?: unknown };
+  const { managedFields: _mf, ...metadata } = obj.metadata;
   if (metadata.annotations && LAST_APPLIED in metadata.annotations) {
     const { [LAST_APPLIED]: _la, ...annotations } = metadata.annotations;
     if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
