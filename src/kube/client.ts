@@ -228,6 +228,9 @@ export class KubeClient {
         if (done) return;
         const mod = o.url.protocol === "https:" ? https : http;
         req = mod.request(o.url, o, (res) => onResponse(res, { resolve: ok, reject: fail, clearDeadline: () => clearTimeout(timer), req: req as http.ClientRequest }));
+        // Node's agent turns TCP keepalive on only when a socket returns to the pool; a watch on a
+        // fresh socket would go without it, so probe from the start.
+        req.on("socket", (socket) => socket.setKeepAlive(true, this.agentOptions.keepAliveMsecs));
         req.on("error", (e) => fail(e instanceof KubeApiError ? e : transient(`${what}: ${String(e)}`)));
         if (opts.body !== undefined) req.write(JSON.stringify(opts.body));
         req.end();

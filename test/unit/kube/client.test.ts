@@ -3,7 +3,8 @@
 // method takes the caller's AbortSignal. The real apiserver path is covered in test/integration.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type CallOptions, type ResourceType } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/errors.ts";
@@ -94,6 +95,23 @@ describe("KubeClient transport", () => {
     expect(JSON.parse(bodies.at(-1) ?? "{}")).toMatchObject({ preconditions: { uid: "u-1" } });
     expect(proxy.accepted - before).toBe(1);
     client.close();
+  });
+
+  it("turns TCP keepalive on for a socket's first request (a long watch on a fresh connection)", async () => {
+    const spy = vi.spyOn(net.Socket.prototype, "setKeepAlive");
+    try {
+      const client = new KubeClient(kubeConfigFor(proxy.port), { tcpKeepAliveMs: 12_345 });
+      const ac = new AbortController();
+      const seen = requests;
+      const watching = client.watch(cms, "hang", { resourceVersion: "1", signal: ac.signal }, () => {}).catch(() => undefined);
+      while (requests === seen) await new Promise((r) => setTimeout(r, 5));
+      expect(spy).toHaveBeenCalledWith(true, 12_345);
+      ac.abort();
+      await watching;
+      client.close();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   type Call = (c: KubeClient, o: CallOptions) => Promise<unknown>;
