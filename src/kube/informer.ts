@@ -37,7 +37,7 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Failure backoff: initialMs doubling to maxMs, each delay jittered into [d, 2d). Default 800 ms → 30 s. */
   backoff?: { initialMs: number; maxMs: number };
-  /** No event or bookmark for this long → close the watch and re-watch. Default 120 s (2 × the bookmark interval). */
+  /** No event or bookmark for this long → close the watch and re-watch. Default 150 s (DEFAULT_INACTIVITY_TIMEOUT_MS). */
   inactivityTimeoutMs?: number;
   /** Applied to every object before it is stored; default stripManagedFields. Must not mutate its input. */
   transform?: (obj: KubeObject) => KubeObject;
@@ -61,7 +61,12 @@ export interface InformerStats {
 }
 
 export const DEFAULT_BACKOFF = { initialMs: 800, maxMs: 30_000 } as const;
-export const DEFAULT_INACTIVITY_TIMEOUT_MS = 120_000;
+/**
+ * The apiserver sends a bookmark about once a minute (and 2 s before the watch's timeout); an idle
+ * kube-apiserver 1.37 sent its first one after 120 s (measured), so the deadline leaves margin
+ * above that. A healthy watch torn down by it only costs one re-watch from the same resourceVersion.
+ */
+export const DEFAULT_INACTIVITY_TIMEOUT_MS = 150_000;
 /** A watch shorter than this with no events is a failure (client-go's "very short watch"). */
 export const SHORT_WATCH_MS = 1_000;
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";

@@ -100,7 +100,7 @@ export type ManagerPhase =
 
 export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 20_000;
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
-/** Above the informer's inactivity deadline (120 s) plus a retry: a healthy watch gets a bookmark a minute. */
+/** Above the informer's inactivity deadline (150 s), whose re-watch counts as hearing from the apiserver. */
 export const DEFAULT_SOURCE_SILENCE_LIMIT_MS = 180_000;
 
 type StopReason = { kind: "signal" } | { kind: "fatal"; error: unknown } | { kind: "lost"; error: LeaderElectionLostError };
