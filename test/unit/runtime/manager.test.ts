@@ -294,6 +294,25 @@ describe("Manager with leader election", () => {
     await b.started;
   });
 
+  it("a stop that races an in-flight lease acquire does not leave the lease held", async () => {
+    const clock = new ManualClock(0);
+    const lease = new MemoryLease();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The read answers; the creating write is on the wire when SIGTERM arrives and lands afterwards.
+    lease.faults.push({ kind: "late", gate: Promise.resolve() }, { kind: "late", gate });
+    const a = replica("a", clock, lease);
+    a.source.markSynced();
+    await until(() => a.manager.phase() === "standby", "a acquiring");
+    a.stop.abort();
+    await flushMicrotasks();
+    open();
+    await a.started;
+    await flushMicrotasks(); // let an abandoned write land, fixed or not
+    expect(lease.writes.map((w) => w.holderIdentity)).toEqual(["a", ""]);
+    expect(lease.holder()).toBe("");
+  });
+
   it("stopping while standing by leaves the lease alone", async () => {
     const clock = new ManualClock(0);
     const lease = new MemoryLease();
