@@ -181,8 +181,11 @@ main() {
     all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_csi ;;
     *) echo "usage: $0 [all|control-plane|kstatus|helm|crds|csi]" >&2; exit 2 ;;
   esac
-  # A small manifest the TypeScript harness reads instead of guessing versions.
-  cat > "$CACHE/tools.env" <<ENV
+  # A small manifest the TypeScript harness reads instead of guessing versions. Lines of keys this
+  # script does not write (another checkout's version of it added them) are kept, so checkouts
+  # sharing the cache do not erase each other's entries.
+  local manifest; manifest=$(mktemp "$CACHE/tools.env.XXXXXX")
+  cat > "$manifest" <<ENV
 KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION
 KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
 ETCD=$BIN/etcd-$ETCD_VERSION
@@ -195,5 +198,9 @@ CSI_PROVISIONER=$BIN/csi-provisioner-$PROVISIONER_VERSION
 CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
 ENV
+  if [ -f "$CACHE/tools.env" ]; then
+    grep -v -F -f <(sed 's/=.*/=/; s/^/^/' "$manifest" | cut -c2-) "$CACHE/tools.env" | grep '=' >> "$manifest" || true
+  fi
+  mv "$manifest" "$CACHE/tools.env"
 }
 main "$@"
