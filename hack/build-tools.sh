@@ -140,14 +140,17 @@ build_csi_one() { # dir name version package
 }
 build_csi() {
   local snap=github.com/kubernetes-csi/external-snapshotter/v8 prov=github.com/kubernetes-csi/external-provisioner/v6
+  local t0
   if [ ! -x "$BIN/snapshot-controller-$SNAPSHOTTER_VERSION" ] || [ ! -x "$BIN/csi-snapshotter-$SNAPSHOTTER_VERSION" ]; then
-    local d; d=$(wrapper external-snapshotter "$snap" "$SNAPSHOTTER_VERSION" "$SNAPSHOTTER_VERSION" \
+    t0=$SECONDS; local d; d=$(wrapper external-snapshotter "$snap" "$SNAPSHOTTER_VERSION" "$SNAPSHOTTER_VERSION" \
       "$snap/cmd/snapshot-controller" "$snap/cmd/csi-snapshotter")
+    log "external-snapshotter $SNAPSHOTTER_VERSION wrapper module ready in $((SECONDS - t0)) s"
     build_csi_one "$d" snapshot-controller "$SNAPSHOTTER_VERSION" "$snap/cmd/snapshot-controller"
     build_csi_one "$d" csi-snapshotter "$SNAPSHOTTER_VERSION" "$snap/cmd/csi-snapshotter"
   fi
   if [ ! -x "$BIN/csi-provisioner-$PROVISIONER_VERSION" ]; then
-    local d; d=$(wrapper external-provisioner "$prov" "$PROVISIONER_VERSION" "$PROVISIONER_VERSION" "$prov/cmd/csi-provisioner")
+    t0=$SECONDS; local d; d=$(wrapper external-provisioner "$prov" "$PROVISIONER_VERSION" "$PROVISIONER_VERSION" "$prov/cmd/csi-provisioner")
+    log "external-provisioner $PROVISIONER_VERSION wrapper module ready in $((SECONDS - t0)) s"
     build_csi_one "$d" csi-provisioner "$PROVISIONER_VERSION" "$prov/cmd/csi-provisioner"
   fi
   if [ ! -x "$BIN/csi-sanity-$CSI_TEST_VERSION" ]; then
