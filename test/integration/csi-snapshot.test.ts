@@ -224,4 +224,38 @@ describe("restore through the real csi-provisioner", () => {
     expect(disk["completionPercent"]).toBeLessThan(100);
     expect((emu.control.getResource(diskId)?.["sku"] as { name?: string }).name).toBe("Premium_LRS");
   });
+
+  it("4555 consequence: a restore from a snapshot Kubernetes calls ready is refused by Azure until the copy completes", async () => {
+    await csi.setBehaviour("ready-on-provisioned");
+    const ns = await createNamespace(kubeConfig(), "csi-early-restore");
+    await boundClaim(ns);
+    await volumeSnapshot(ns, "nightly");
+    const { handle } = await contentWithHandle(ns, "nightly");
+    emu.control.setCompletion(handle, { percent: 40, frozen: true });
+    await eventually(async () => ((await getVs(ns, "nightly")).status?.readyToUse === true ? true : undefined), "snapshot 'ready'", 60_000);
+    await admin.create(pvcType, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "restored", namespace: ns },
+      spec: {
+        accessModes: ["ReadWriteOnce"],
+        storageClassName: STORAGE_CLASS,
+        resources: { requests: { storage: "10Gi" } },
+        dataSource: { apiGroup: "snapshot.storage.k8s.io", kind: "VolumeSnapshot", name: "nightly" },
+      },
+    });
+    const refused = await eventually(async () => {
+      const events = (await admin.list(eventType, ns)).items as Array<KubeObject & { message?: string; involvedObject?: { name?: string } }>;
+      return events.find((e) => e.involvedObject?.name === "restored" && (e.message ?? "").includes("OperationNotAllowed"));
+    }, "csi-provisioner reporting ARM's refusal", 60_000);
+    expect(refused.message).toContain("background copy is at 40%");
+    expect(((await admin.get(pvcType, ns, "restored")) as KubeObject & { status?: { phase?: string } }).status?.phase).toBe("Pending");
+
+    emu.control.setCompletion(handle, { percent: 100 });
+    const pvc = await eventually(async () => {
+      const c = (await admin.get(pvcType, ns, "restored")) as KubeObject & { status?: { phase?: string }; spec: { volumeName?: string } };
+      return c.status?.phase === "Bound" ? c : undefined;
+    }, `${ns}/restored Bound once the copy is done`, 90_000);
+    clusterScoped.push([pvType, pvc.spec.volumeName ?? ""]);
+  });
 });
