@@ -174,6 +174,19 @@ describe("VolumeSnapshot through the real snapshot-controller and csi-snapshotte
     expect(emu.control.countRequests({ method: "PUT", path: `snapshots/snapshot-${uid}` })).toBe(1);
   });
 
+  it("instant-access: readyToUse while the Azure snapshot is restorable through its instant-access window, not yet durable", async () => {
+    await csi.setBehaviour("instant-access");
+    const ns = await createNamespace(kubeConfig(), "csi-ia");
+    await boundClaim(ns);
+    await volumeSnapshot(ns, "nightly");
+    await eventually(async () => ((await getVs(ns, "nightly")).status?.readyToUse === true ? true : undefined), `${ns}/nightly readyToUse`, 60_000);
+    const { handle } = await contentWithHandle(ns, "nightly");
+    const az = armProps(handle);
+    expect(az["snapshotAccessState"]).toBe("InstantAccess");
+    expect(az["completionPercent"]).toBeLessThan(100);
+    expect((az["creationData"] as { instantAccessDurationMinutes?: number }).instantAccessDurationMinutes).toBe(60);
+  });
+
   it("a VolumeSnapshot of a missing PVC gets SnapshotContentCreationFailed \"cannot get claim from snapshot\" (seed 003)", async () => {
     const ns = await createNamespace(kubeConfig(), "csi-noclaim");
     await volumeSnapshot(ns, "orphan", "does-not-exist");
