@@ -7,9 +7,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { csiClient, grpcCode, toolsEnv, type CsiClient } from "../csi-driver/client.ts";
+import { csiClient, grpcCode, type CsiClient } from "../csi-driver/client.ts";
 import { setRemoteBehaviour, startCsiDriver, type RunningCsiDriver, type SnapshotBehaviour } from "../csi-driver/index.ts";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
+import { ensureTools } from "../harness/control-plane.ts";
+import { csiTools } from "../harness/csi.ts";
+import { computeClient } from "./helpers/arm-clients.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SUB = "00000000-0000-0000-0000-0000000000c5";
@@ -22,8 +25,12 @@ let emu: RunningEmulator;
 let driver: RunningCsiDriver;
 let csi: CsiClient;
 let dir: string;
+let proto: string;
 
 beforeAll(async () => {
+  // The CSI spec module (csi.proto) comes with the csi tools; cached after the first time.
+  ensureTools("csi");
+  proto = csiTools().proto;
   emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 50, copyDurationMs: 60_000, hydrationDurationMs: 2_000 } });
   emu.control.addResourceGroup(SUB, RG, LOC);
   // Every incremental snapshot copies in the background (not only Premium SSD v2 sources), so the
@@ -34,14 +41,14 @@ beforeAll(async () => {
     endpoint: `unix://${join(dir, "csi.sock")}`,
     armEndpoint: emu.url,
     armCa: emu.ca,
-    protoPath: toolsEnv("CSI_PROTO"),
+    protoPath: proto,
     subscriptionId: SUB,
     resourceGroup: RG,
     location: LOC,
     pollIntervalMs: 20,
   });
-  csi = csiClient(driver.endpoint);
-});
+  csi = csiClient(driver.endpoint, proto);
+}, 900_000);
 
 afterAll(async () => {
   csi?.close();
@@ -111,6 +118,28 @@ describe("CreateSnapshot while the Azure copy is held at 40 %", () => {
     expect(emu.control.countRequests({ method: "PUT", route: "Compute.Snapshots_CreateOrUpdate" })).toBe(1);
     const put = emu.control.requests({ method: "PUT", route: "Compute.Snapshots_CreateOrUpdate" })[0]?.requestBody as { properties: { creationData: Record<string, unknown> } };
     expect(put.properties.creationData["instantAccessDurationMinutes"]).toBe(behaviour === "instant-access" ? 60 : undefined);
+  });
+
+  it("a snapshot still provisioning under that name (the driver restarted mid-PUT) is waited for, not PUT again", async () => {
+    const vol = await newVolume();
+    emu.control.setTiming({ computeOperationMs: 800 });
+    try {
+      const poller = computeClient(emu, SUB).snapshots.createOrUpdate(RG, "snapshot-restarted", {
+        location: LOC,
+        incremental: true,
+        creationData: { createOption: "Copy", sourceResourceId: vol },
+      });
+      await poller.submitted();
+      const id = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Compute/snapshots/snapshot-restarted`;
+      expect(armProps(id)["provisioningState"]).toBe("Updating");
+      const s = await snapshot("snapshot-restarted", vol);
+      expect(s.snapshot_id).toBe(id);
+      expect(armProps(id)["provisioningState"]).toBe("Succeeded");
+      expect(emu.control.countRequests({ method: "PUT", route: "Compute.Snapshots_CreateOrUpdate" })).toBe(1);
+      await poller;
+    } finally {
+      emu.control.setTiming({ computeOperationMs: 50 });
+    }
   });
 
   it("the same name with another source volume is ALREADY_EXISTS", async () => {
@@ -224,13 +253,13 @@ describe("as a program", () => {
       "--endpoint", `unix://${join(dir, "cli.sock")}`,
       "--arm-endpoint", emu.url, "--ca", join(dir, "ca.pem"),
       "--subscription", SUB, "--resource-group", RG, "--location", LOC,
-      "--behaviour", "ready-on-provisioned", "--proto", toolsEnv("CSI_PROTO"), "--ready-file", ready,
+      "--behaviour", "ready-on-provisioned", "--proto", proto, "--ready-file", ready,
     ], { stdio: ["ignore", "pipe", "pipe"] });
     try {
       for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 50));
       const info = JSON.parse(readFileSync(ready, "utf8")) as { endpoint: string; control: string; pid: number };
       expect(info.pid).toBe(child.pid);
-      const remote = csiClient(info.endpoint);
+      const remote = csiClient(info.endpoint, proto);
       try {
         const vol = await newVolume();
         emu.control.setBehaviour({ copyProgress: "allIncremental" });

@@ -1,19 +1,7 @@
 // A gRPC client for the test CSI driver, typed loosely to the calls the tests make. It loads the same
-// csi.proto as the driver (the spec module in the Go module cache, via tools.env).
+// csi.proto as the driver (the spec module in the Go module cache: csiTools().proto).
 import * as grpc from "@grpc/grpc-js";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { loadCsiProto } from "./driver.ts";
-import { cacheDir } from "../harness/control-plane.ts";
-
-/** A path hack/build-tools.sh recorded in tools.env (an environment variable of the same name wins). */
-export function toolsEnv(key: string): string {
-  const fromEnv = process.env[key];
-  if (fromEnv) return fromEnv;
-  const m = new RegExp(`^${key}=(.*)$`, "m").exec(readFileSync(join(cacheDir(), "tools.env"), "utf8"));
-  if (!m?.[1]) throw new Error(`tools.env lacks ${key}: run bash hack/build-tools.sh csi`);
-  return m[1];
-}
 
 export type CsiRequest = Record<string, unknown>;
 export type CsiResponse = Record<string, unknown> & {
@@ -28,7 +16,7 @@ export interface CsiClient {
   close(): void;
 }
 
-export function csiClient(endpoint: string, protoPath = toolsEnv("CSI_PROTO")): CsiClient {
+export function csiClient(endpoint: string, protoPath: string): CsiClient {
   const csi = (loadCsiProto(protoPath)["csi"] as grpc.GrpcObject)["v1"] as grpc.GrpcObject;
   const clients = new Map<string, grpc.Client>();
   const get = (service: string): grpc.Client => {

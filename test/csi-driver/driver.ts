@@ -302,12 +302,17 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     return { snapshot: snap };
   }
 
-  /** Waits for a snapshot another call is creating to leave provisioningState Updating/Creating. */
-  async function settle(r: ArmRef): Promise<Snapshot> {
+  /**
+   * Waits a while for a snapshot someone else is creating (e.g. this driver before a restart) to
+   * leave provisioningState Updating; still provisioning after that is answered as not ready.
+   */
+  async function settle(r: ArmRef, maxMs = 30_000): Promise<Snapshot> {
+    const deadline = Date.now() + maxMs;
     for (;;) {
       const s = await getSnapshot(r);
       if (!s) return fail(grpc.status.ABORTED, `snapshot ${r.name} disappeared while being created`);
-      if (s.provisioningState === "Succeeded" || s.provisioningState === "Failed" || s.provisioningState === "Canceled") return s;
+      const ps = s.provisioningState;
+      if (ps === "Succeeded" || ps === "Failed" || ps === "Canceled" || Date.now() > deadline) return s;
       await new Promise((res) => setTimeout(res, pollMs));
     }
   }
