@@ -202,7 +202,7 @@ CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
 ENV
   if [ -f "$CACHE/tools.env" ]; then
-    grep -v -F -f <(sed 's/=.*/=/; s/^/^/' "$manifest" | cut -c2-) "$CACHE/tools.env" | grep '=' >> "$manifest" || true
+    grep -v -f <(sed 's/=.*/=/; s/^/^/' "$manifest") "$CACHE/tools.env" | grep '=' >> "$manifest" || true
   fi
   mv "$manifest" "$CACHE/tools.env"
 }
