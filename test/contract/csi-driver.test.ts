@@ -10,7 +10,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { csiClient, grpcCode, type CsiClient } from "../csi-driver/client.ts";
 import { setRemoteBehaviour, startCsiDriver, type RunningCsiDriver, type SnapshotBehaviour } from "../csi-driver/index.ts";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { ensureTools } from "../harness/control-plane.ts";
 import { csiTools } from "../harness/csi.ts";
 import { computeClient } from "./helpers/arm-clients.ts";
 
@@ -28,8 +27,6 @@ let dir: string;
 let proto: string;
 
 beforeAll(async () => {
-  // The CSI spec module (csi.proto) comes with the csi tools; cached after the first time.
-  ensureTools("csi");
   proto = csiTools().proto;
   emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 50, copyDurationMs: 60_000, hydrationDurationMs: 2_000 } });
   emu.control.addResourceGroup(SUB, RG, LOC);

@@ -11,7 +11,6 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startCsiDriver, type RunningCsiDriver } from "../csi-driver/index.ts";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { ensureTools } from "../harness/control-plane.ts";
 import { csiTools } from "../harness/csi.ts";
 
 const SUB = "00000000-0000-0000-0000-00000000005a";
@@ -23,7 +22,6 @@ let driver: RunningCsiDriver;
 let dir: string;
 
 beforeAll(async () => {
-  ensureTools("csi");
   emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 100 } });
   emu.control.addResourceGroup(SUB, RG, LOC);
   dir = mkdtempSync(join(tmpdir(), "aksnap-sanity-"));

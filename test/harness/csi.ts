@@ -3,7 +3,7 @@
 // driver (test/csi-driver, as its own process) on a unix socket, backed by an ARM emulator. Started
 // per test file that needs it (beforeAll), so the rest of the suite pays nothing; torn down by pid.
 // See ../shared/control-plane.md ("The real CSI snapshot path").
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -24,21 +24,29 @@ export interface CsiTools {
   proto: string;
 }
 
-/** Paths from tools.env; each must exist (run `bash hack/build-tools.sh csi`, part of `make tools`). */
-export function csiTools(): CsiTools {
+function readCsiTools(): CsiTools | string {
   const env = readFileSync(join(cacheDir(), "tools.env"), "utf8");
-  const get = (k: string): string => {
-    const v = new RegExp(`^${k}=(.*)$`, "m").exec(env)?.[1];
-    if (!v || !existsSync(v)) throw new Error(`${k} ${v ?? "(missing from tools.env)"} not built: run bash hack/build-tools.sh csi`);
-    return v;
-  };
-  return {
-    snapshotController: get("CSI_SNAPSHOT_CONTROLLER"),
-    snapshotter: get("CSI_SNAPSHOTTER"),
-    provisioner: get("CSI_PROVISIONER"),
-    sanity: get("CSI_SANITY"),
-    proto: get("CSI_PROTO"),
-  };
+  const keys = { snapshotController: "CSI_SNAPSHOT_CONTROLLER", snapshotter: "CSI_SNAPSHOTTER", provisioner: "CSI_PROVISIONER", sanity: "CSI_SANITY", proto: "CSI_PROTO" };
+  const out: Partial<CsiTools> = {};
+  for (const [field, key] of Object.entries(keys) as Array<[keyof CsiTools, string]>) {
+    const v = new RegExp(`^${key}=(.*)$`, "m").exec(env)?.[1];
+    if (!v || !existsSync(v)) return `${key} ${v ?? "(missing from tools.env)"} not built: run bash hack/build-tools.sh csi`;
+    out[field] = v;
+  }
+  return out as CsiTools;
+}
+
+/**
+ * Paths from tools.env. Checkouts share the cache and an older build-tools.sh rewrites tools.env
+ * without the CSI keys, so a miss runs `build-tools.sh csi` once (seconds when the binaries exist).
+ */
+export function csiTools(): CsiTools {
+  const first = readCsiTools();
+  if (typeof first !== "string") return first;
+  execFileSync("bash", [join(repoRoot, "hack/build-tools.sh"), "csi"], { stdio: ["ignore", "inherit", "inherit"] });
+  const again = readCsiTools();
+  if (typeof again === "string") throw new Error(again);
+  return again;
 }
 
 export interface CsiPathOptions {
