@@ -230,7 +230,7 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     const r = await w.reconcile();
     expect(kstatus(w)).toBe(want);
     expect(w.arm.count("snapshots.put")).toBe(puts);
-    if (puts === 0) expect(r).toEqual({ kind: "done" });
+    if (puts === 0) expect(r).toEqual({ kind: "terminal", error: expect.any(Error) });
   });
 
   it.each<[string, NodePoolSnapshotSpec["missingSnapshotPolicy"], string, number, string[]]>([
@@ -267,9 +267,9 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
   it.each<[string, string, string]>([
     ["snapshot outside the allowed scopes", `${NS}=/subscriptions/${SUB}/resourceGroups/rg-other`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
     ["namespace not listed and no * entry", `other-ns=/subscriptions/${SUB}`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
-  ])("%s: Stalled ScopeNotAllowed, no ARM call, no requeue", async (_n, scopes, want) => {
+  ])("%s: Stalled ScopeNotAllowed, no ARM call, terminal (no requeue until the spec changes)", async (_n, scopes, want) => {
     const w = world({ allowedScopes: scopes });
-    expect(await w.reconcile()).toEqual({ kind: "done" });
+    expect(await w.reconcile()).toEqual({ kind: "terminal", error: expect.any(Error) });
     expect(kstatus(w)).toBe(want);
     expect(w.arm.calls).toEqual([]);
   });
@@ -282,7 +282,7 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
 
   it.each<[string, Setup, string, ReconcileResult]>([
     ["SubscriptionUnknown is a world problem: slow requeue", { spec: { source: { resourceGroup: "rg", clusterName: "c", agentPoolName: "p" } } }, "Ready=False/SubscriptionUnknown Stalled=True/SubscriptionUnknown", { kind: "requeueAfter", afterMs: RECHECK }],
-    ["a spec the parser rejects: InvalidSpec, no requeue", { spec: { source: { agentPoolId: "not-an-id" } } }, "Ready=False/InvalidSpec Stalled=True/InvalidSpec", { kind: "done" }],
+    ["a spec the parser rejects: InvalidSpec, terminal", { spec: { source: { agentPoolId: "not-an-id" } } }, "Ready=False/InvalidSpec Stalled=True/InvalidSpec", { kind: "terminal", error: expect.any(Error) }],
   ])("%s", async (_n, setup, want, result) => {
     const w = world(setup);
     expect(await w.reconcile()).toEqual(result);

@@ -10,6 +10,7 @@ import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../
 import { fail, ok, type ArmResult } from "../../../../../src/azure/result.ts";
 import type { NodePoolSnapshotArm } from "../../../../../src/controllers/nodepoolsnapshot/reconciler.ts";
 import { KubeClient, type KubeObject, type RequestOptions } from "../../../../../src/kube/client.ts";
+import { classifyStatus } from "../../../../../src/kube/errors.ts";
 import type { EventKind, EventRecorder } from "../../../../../src/kube/events.ts";
 
 export type ArmOp = "snapshots.get" | "snapshots.put" | "snapshots.updateTags" | "snapshots.delete" | "clusters.get" | "pools.get";
@@ -154,6 +155,8 @@ export class FakeArm implements NodePoolSnapshotArm {
 export class FakeKube extends KubeClient {
   object: KubeObject;
   readonly writes: Array<{ method: string; path: string; body: unknown }> = [];
+  /** How many of the next status writes answer 409 Conflict (Infinity: all of them). */
+  statusConflicts = 0;
   private rv: number;
 
   constructor(object: KubeObject) {
@@ -179,7 +182,10 @@ export class FakeKube extends KubeClient {
     this.writes.push({ method, path, body: opts.body });
     const base = `/apis/aksnap.io/v1alpha1/namespaces/${this.object.metadata.namespace}/nodepoolsnapshots/${this.object.metadata.name}`;
     const body = opts.body as { status?: unknown; metadata?: { finalizers?: string[] } } | undefined;
-    if (method === "PUT" && path === `${base}/status`) {
+    if (method === "PUT" && path === `${base}/status` && this.statusConflicts > 0) {
+      this.statusConflicts--;
+      return Promise.reject(classifyStatus(409, { kind: "Status", reason: "Conflict", message: "the object has been modified" }));
+    } else if (method === "PUT" && path === `${base}/status`) {
       this.object = { ...this.object, status: structuredClone(body?.status) };
     } else if (method === "PATCH" && path === base && opts.contentType === "application/merge-patch+json" && body?.metadata?.finalizers) {
       this.object = { ...this.object, metadata: { ...this.object.metadata, finalizers: [...body.metadata.finalizers] } };

@@ -1,0 +1,38 @@
+// Wires the NodePoolSnapshot controller into a manager: its informers, its reconciler on the
+// shared frame, its event handlers. operator.ts calls this and nothing else for the kind.
+import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
+import { Controller } from "../../runtime/controller.ts";
+import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
+import { createNodePoolSnapshotReconciler, type NodePoolSnapshotArm } from "./reconciler.ts";
+
+export const CONTROLLER_NAME = "nodepoolsnapshot";
+
+export function setupNodePoolSnapshotController(manager: SetupManager, deps: SetupDeps<NodePoolSnapshotArm>): Controller {
+  const cfg = deps.config;
+  const { informers, cache } = watch(manager, deps, NodePoolSnapshotKind.resource);
+  const reconcile = createNodePoolSnapshotReconciler({
+    client: deps.client,
+    cache,
+    arm: deps.arm,
+    events: deps.events,
+    defaults: { defaultSubscriptionId: cfg.defaultSubscriptionId },
+    allowedScopes: cfg.allowedScopes,
+    resyncPeriodMs: cfg.resyncPeriodMs,
+    stalledRecheckMs: cfg.stalledRecheckMs,
+    now: () => new Date(deps.clock.now()),
+    random: Math.random,
+  });
+  const controller = new Controller({
+    name: CONTROLLER_NAME,
+    reconcile,
+    logger: deps.log,
+    clock: deps.clock,
+    maxConcurrentReconciles: cfg.workers,
+    reconcileTimeoutMs: cfg.reconcileTimeoutMs,
+    queueMetrics: deps.queueMetrics,
+    metrics: deps.controllerMetrics,
+  });
+  enqueueOwnKey(informers, controller);
+  manager.addController(controller);
+  return controller;
+}
