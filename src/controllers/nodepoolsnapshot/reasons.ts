@@ -10,9 +10,10 @@ export const Reasons = {
   Creating: "Creating",
   UpdatingTags: "UpdatingTags",
   Deleting: "Deleting",
-  // Ready=False without Stalled (retried slowly, may heal by itself)
-  SnapshotMissing: "SnapshotMissing",
+  SourcePoolBusy: "SourcePoolBusy",
   // Stalled=True (needs a change to the spec or the world)
+  SnapshotMissing: "SnapshotMissing",
+  SourceClusterStopped: "SourceClusterStopped",
   SubscriptionUnknown: "SubscriptionUnknown",
   ScopeNotAllowed: "ScopeNotAllowed",
   SourceAgentPoolNotFound: "SourceAgentPoolNotFound",

@@ -4,20 +4,20 @@
 // node-pool snapshots are synchronous, so no reconcile ever waits on a long-running operation here.
 import type { ArmError } from "../../azure/errors.ts";
 import { describeArmError } from "../../azure/errors.ts";
-import { managedClusterId, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
+import { managedClusterId, nodePoolSnapshotId, parseNodePoolSnapshotId, resourceIdKey, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
 import type { ManagedClustersPort } from "../../azure/ports/managedClusters.ts";
 import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
 import { isTrue } from "../../conditions/conditions.ts";
 import { type AllowedScopes, scopeAllowed } from "../../config.ts";
-import { NodePoolSnapshotKind, effectiveDeletionPolicy, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
+import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Reconciler } from "../../runtime/controller.ts";
-import { requeueAfter, type ReconcileResult } from "../../runtime/result.ts";
+import { requeueAfter, retry, type ReconcileResult } from "../../runtime/result.ts";
 import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
 import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
-import { desiredFor, operatorTags, type Defaults, type Desired } from "./desired.ts";
+import { desiredFor, isOurs, operatorTags, ownerOf, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { statusFields, type StatusExtra } from "./status.ts";
 import { planTags } from "./tags.ts";
@@ -45,7 +45,20 @@ export interface NodePoolSnapshotDeps {
   now: () => Date;
   /** [0,1) — jitter for resyncs so 100 objects do not hit ARM in the same second. */
   random: () => number;
+  /** How soon a busy source pool (upgrading, scaling, ...) is looked at again; grows with per-key backoff. */
+  sourceBusyRecheckMs?: number;
+  /**
+   * How long a source pool seen ready (cluster running, nothing in progress) is trusted without a
+   * re-read: a batch of snapshots of one pool reads the cluster and the pool once, not per object.
+   * A PUT refused with 409 (the pool became busy meanwhile) drops the entry at once.
+   */
+  sourceStateTtlMs?: number;
 }
+
+/** Default for NodePoolSnapshotDeps.sourceBusyRecheckMs. */
+export const SOURCE_BUSY_RECHECK_MS = 30_000;
+/** Default for NodePoolSnapshotDeps.sourceStateTtlMs. */
+export const SOURCE_STATE_TTL_MS = 30_000;
 
 type V = Verdict<StatusExtra>;
 
@@ -58,6 +71,12 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
   const policy = { recheckMs: () => jittered(deps.stalledRecheckMs) };
   const fromArmError = (e: ArmError, doing: string): V => armOutcome(e, doing, policy);
+  // A cluster's region never changes: read once per cluster for the life of the process.
+  const regions = new Map<string, string>();
+  // Per source pool: when it was last seen ready to be snapshotted (see sourceStateTtlMs).
+  const sourceSeenReady = new Map<string, number>();
+  const busyRecheckMs = deps.sourceBusyRecheckMs ?? SOURCE_BUSY_RECHECK_MS;
+  const stateTtlMs = deps.sourceStateTtlMs ?? SOURCE_STATE_TTL_MS;
 
   /** A spec problem waits for a new generation (terminal); a world problem is rechecked slowly. */
   const stalled = (reason: string, message: string, worldMayChange: boolean): V => stalledVerdict(reason, message, worldMayChange ? policy.recheckMs() : undefined);
@@ -76,6 +95,17 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   });
 
   async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot): Promise<V> {
+    if (d.mode === "capture" && !isOurs(obj, existing)) {
+      // Neither our owner tag nor the snapshot our status recorded: someone else's (a golden
+      // snapshot of the same pool, another namespace's object). Nothing is written to it.
+      const owner = ownerOf(existing.tags);
+      return stalled(
+        Reasons.SnapshotNameConflict,
+        `ARM snapshot ${d.snapshotId} already exists and is not this object's (${owner === undefined ? "no aksnap.io-owner tag" : `aksnap.io-owner is ${owner}`}); ` +
+          `it is left untouched: choose another spec.snapshot.name`,
+        true,
+      );
+    }
     if (d.mode === "capture" && !sameResourceId(existing.sourceResourceId, d.sourceId)) {
       return stalled(
         Reasons.SnapshotNameConflict,
@@ -114,7 +144,20 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     };
   }
 
-  async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean): Promise<V> {
+  const busy = (message: string, retryAfterMs?: number): V => ({
+    readiness: { state: "progressing", reason: Reasons.SourcePoolBusy, message },
+    // A wait, not a failure: rate-limited with per-key backoff, never sooner than the recheck.
+    result: retry(undefined, Math.max(busyRecheckMs, retryAfterMs ?? 0)),
+  });
+
+  /** The source's region when it can be snapshotted now, or why not. Reads ARM at most once per TTL per pool. */
+  async function sourceReady(d: Extract<Desired, { mode: "capture" }>): Promise<{ region: string } | V> {
+    const clusterKey = resourceIdKey(managedClusterId(d.source));
+    const poolKey = resourceIdKey(d.sourceId);
+    const known = regions.get(clusterKey);
+    const seen = sourceSeenReady.get(poolKey);
+    if (known !== undefined && seen !== undefined && deps.now().getTime() - seen < stateTtlMs) return { region: known };
+    sourceSeenReady.delete(poolKey);
     const cluster = await deps.arm.managedClusters.get(d.source);
     if (!cluster.ok) {
       if (cluster.error.kind === "notFound") {
@@ -122,12 +165,33 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       }
       return fromArmError(cluster.error, `reading source cluster ${managedClusterId(d.source)}`);
     }
+    const c = cluster.value;
+    const region = c.location.toLowerCase().replace(/\s/g, "");
+    regions.set(clusterKey, region);
+    if (c.powerState?.toLowerCase() === "stopped") {
+      return stalled(Reasons.SourceClusterStopped, `source cluster ${c.id} is stopped; AKS cannot snapshot its pools until it is started (az aks start)`, true);
+    }
+    if (c.provisioningState === "inProgress" || c.provisioningState === "deleting") {
+      return busy(`source cluster ${c.id} is ${c.rawProvisioningState ?? c.provisioningState}; waiting for it to finish`);
+    }
     const pool = await deps.arm.agentPools.get(d.source);
     if (!pool.ok) {
       if (pool.error.kind === "notFound") return stalled(Reasons.SourceAgentPoolNotFound, `source agent pool ${d.sourceId} not found (${pool.error.code})`, true);
       return fromArmError(pool.error, `reading source agent pool ${d.sourceId}`);
     }
-    const region = cluster.value.location.toLowerCase().replace(/\s/g, "");
+    const p = pool.value;
+    // A snapshot taken mid-upgrade would record versions the nodes are not running yet.
+    if (p.provisioningState === "inProgress" || p.provisioningState === "deleting") {
+      return busy(`source agent pool ${d.sourceId} is ${p.rawProvisioningState ?? p.provisioningState}; waiting for it to finish before taking the snapshot`);
+    }
+    sourceSeenReady.set(poolKey, deps.now().getTime());
+    return { region };
+  }
+
+  async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean): Promise<V> {
+    const source = await sourceReady(d);
+    if ("readiness" in source) return source;
+    const region = source.region;
     if (d.location && d.location.toLowerCase() !== region) {
       return stalled(
         Reasons.LocationMismatch,
@@ -140,6 +204,11 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     if (!put.ok) {
       if (put.error.kind === "notFound" && !isResourceGroupNotFound(put.error)) {
         return stalled(Reasons.SourceAgentPoolNotFound, `creating ${d.snapshotId}: ${describeArmError(put.error)}`, true);
+      }
+      if (put.error.kind === "conflict") {
+        // 409 OperationNotAllowed: the pool or cluster became busy (or stopped) since we looked.
+        sourceSeenReady.delete(resourceIdKey(d.sourceId));
+        return busy(`creating ${d.snapshotId}: ${describeArmError(put.error)}; waiting for the source to be ready`, put.error.retryAfterMs);
       }
       return fromArmError(put.error, `creating snapshot ${d.snapshotId}`);
     }
@@ -160,23 +229,18 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       return stalled(Reasons.ResourceGroupNotFound, `resource group ${d.snapshot.resourceGroup} of ${d.snapshotId} not found (the operator does not create resource groups)`, true);
     }
     if (d.mode === "adopt") {
-      return {
-        readiness: { state: "notReady", reason: Reasons.SnapshotMissing, message: `adopted snapshot ${d.snapshotId} does not exist in ARM` },
-        result: requeueAfter(jittered(deps.stalledRecheckMs)),
-        event: { type: "Warning", reason: EventReasons.Missing, message: `adopted snapshot ${d.snapshotId} not found` },
-      };
+      return stalled(Reasons.SnapshotMissing, `adopted snapshot ${d.snapshotId} does not exist in ARM; it is never created`, true);
     }
-    const hadIt = obj.status?.snapshotId !== undefined && sameResourceId(obj.status.snapshotId, d.snapshotId) && obj.status.createdAt !== undefined;
+    // Recorded in status = this object had it. createdAt is not part of the test: ARM may omit
+    // systemData, and Report must never turn into a recreate because of that.
+    const hadIt = obj.status?.snapshotId !== undefined && sameResourceId(obj.status.snapshotId, d.snapshotId);
     if (hadIt && (obj.spec.missingSnapshotPolicy ?? "Report") === "Report") {
-      return {
-        readiness: {
-          state: "notReady",
-          reason: Reasons.SnapshotMissing,
-          message: `snapshot ${d.snapshotId} was deleted outside the operator; not recreating it (spec.missingSnapshotPolicy is Report: a new snapshot would capture today's node image, not the one backed up)`,
-        },
-        result: requeueAfter(jittered(deps.stalledRecheckMs)),
-        event: { type: "Warning", reason: EventReasons.Missing, message: `snapshot ${d.snapshotId} was deleted outside the operator` },
-      };
+      // Stalled (kstatus Failed): GitOps tools must see it; a person decides (see docs/api.md).
+      return stalled(
+        Reasons.SnapshotMissing,
+        `snapshot ${d.snapshotId} was deleted outside the operator; not recreating it (spec.missingSnapshotPolicy is Report: a new snapshot would capture today's node image, not the one backed up)`,
+        true,
+      );
     }
     return create(d, hadIt);
   }
@@ -218,26 +282,32 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   });
 
   async function finalize(obj: NodePoolSnapshot): Promise<FinalizeOutcome<StatusExtra>> {
-    const d = desiredFor(obj, deps.defaults);
     if (effectiveDeletionPolicy(obj.spec) === "Retain") return release("Normal", EventReasons.Retained, `deletionPolicy Retain: ARM snapshot ${obj.status?.snapshotId ?? "(none)"} left in place`);
-    if (!d.ok) return release("Normal", EventReasons.Deleted, `nothing to delete: ${d.message}`);
-    if (scopeCheck(obj, d.value)) return release("Warning", Reasons.ScopeNotAllowed, `not deleting ${d.value.snapshotId}: outside the namespace's allowed scopes`);
-    const target: GroupResourceRef = d.value.snapshot;
-    // Delete only what is ours: a same-named snapshot of another source is someone else's data.
+    // The id our status recorded, not one recomputed from today's flags: a changed
+    // --default-subscription-id must not orphan the snapshot (or point at another one).
+    const recorded = obj.status?.snapshotId ? parseNodePoolSnapshotId(obj.status.snapshotId) : undefined;
+    const d = desiredFor(obj, deps.defaults);
+    const target: GroupResourceRef | undefined = recorded ?? (d.ok ? d.value.snapshot : undefined);
+    if (!target) return release("Normal", EventReasons.Deleted, `nothing to delete: ${d.ok ? "no snapshot recorded" : d.message}`);
+    const targetId = nodePoolSnapshotId(target);
+    const ns = obj.metadata.namespace ?? "";
+    if (!scopeAllowed(deps.allowedScopes, ns, targetId)) return release("Warning", Reasons.ScopeNotAllowed, `not deleting ${targetId}: outside the namespace's allowed scopes`);
     const got = await deps.arm.nodePoolSnapshots.get(target);
-    if (!got.ok && got.error.kind !== "notFound") return keep(fromArmError(got.error, `reading ${d.value.snapshotId} before deleting it`));
-    if (!got.ok) return release("Normal", EventReasons.Deleted, `snapshot ${d.value.snapshotId} is already gone`);
-    if (d.value.mode === "capture" && !sameResourceId(got.value.sourceResourceId, d.value.sourceId)) {
-      return release("Warning", Reasons.SnapshotNameConflict, `not deleting ${d.value.snapshotId}: it was taken from ${got.value.sourceResourceId ?? "another source"}, not ${d.value.sourceId}`);
+    if (!got.ok && got.error.kind !== "notFound") return keep(fromArmError(got.error, `reading ${targetId} before deleting it`));
+    if (!got.ok) return release("Normal", EventReasons.Deleted, `snapshot ${targetId} is already gone`);
+    // Delete only what is ours. An adopted snapshot with deletionPolicy Delete was handed to us by the spec.
+    if (!isAdopted(obj.spec) && !isOurs(obj, got.value)) {
+      const owner = ownerOf(got.value.tags);
+      return release("Warning", Reasons.SnapshotNameConflict, `not deleting ${targetId}: it is not this object's (${owner === undefined ? "no aksnap.io-owner tag" : `aksnap.io-owner is ${owner}`})`);
     }
     const del = await deps.arm.nodePoolSnapshots.delete(target);
     if (!del.ok) {
-      const v = fromArmError(del.error, `deleting snapshot ${d.value.snapshotId}`);
+      const v = fromArmError(del.error, `deleting snapshot ${targetId}`);
       if (v.readiness.state !== "stalled") return keep(v);
       const message = `${v.readiness.message}; set spec.deletionPolicy: Retain to release the object without deleting the snapshot`;
       return keep({ ...v, readiness: { ...v.readiness, reason: Reasons.DeleteFailed, message }, event: { type: "Warning", reason: Reasons.DeleteFailed, message } });
     }
-    return release("Normal", EventReasons.Deleted, `deleted snapshot ${d.value.snapshotId}`);
+    return release("Normal", EventReasons.Deleted, `deleted snapshot ${targetId}`);
   }
 
   return createFrame<NodePoolSnapshot, NodePoolSnapshotStatus, StatusExtra>(

@@ -3,7 +3,7 @@
 import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
-import { createNodePoolSnapshotReconciler, type NodePoolSnapshotArm } from "./reconciler.ts";
+import { createNodePoolSnapshotReconciler, SOURCE_BUSY_RECHECK_MS, type NodePoolSnapshotArm } from "./reconciler.ts";
 
 export const CONTROLLER_NAME = "nodepoolsnapshot";
 
@@ -21,6 +21,8 @@ export function setupNodePoolSnapshotController(manager: SetupManager, deps: Set
     stalledRecheckMs: cfg.stalledRecheckMs,
     now: () => new Date(deps.clock.now()),
     random: Math.random,
+    // A busy pool is looked at again no later than a stalled one.
+    sourceBusyRecheckMs: Math.min(cfg.stalledRecheckMs, SOURCE_BUSY_RECHECK_MS),
   });
   const controller = new Controller({
     name: CONTROLLER_NAME,
