@@ -4,7 +4,7 @@
 // node-pool snapshots are synchronous, so no reconcile ever waits on a long-running operation here.
 import type { ArmError } from "../../azure/errors.ts";
 import { describeArmError } from "../../azure/errors.ts";
-import { managedClusterId, nodePoolSnapshotId, parseNodePoolSnapshotId, resourceIdKey, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
+import { nodePoolSnapshotId, parseNodePoolSnapshotId, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
 import type { ManagedClustersPort } from "../../azure/ports/managedClusters.ts";
 import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
@@ -14,12 +14,13 @@ import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePool
 import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { Reconciler } from "../../runtime/controller.ts";
-import { requeueAfter, retry, type ReconcileResult } from "../../runtime/result.ts";
+import { requeueAfter, type ReconcileResult } from "../../runtime/result.ts";
 import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
 import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
 import { desiredFor, isOurs, operatorTags, ownerOf, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { statusFields, type StatusExtra } from "./status.ts";
+import { createSourceGate, SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 import { planTags } from "./tags.ts";
 
 export const FINALIZER = "aksnap.io/snapshot-protection";
@@ -55,10 +56,7 @@ export interface NodePoolSnapshotDeps {
   sourceStateTtlMs?: number;
 }
 
-/** Default for NodePoolSnapshotDeps.sourceBusyRecheckMs. */
-export const SOURCE_BUSY_RECHECK_MS = 30_000;
-/** Default for NodePoolSnapshotDeps.sourceStateTtlMs. */
-export const SOURCE_STATE_TTL_MS = 30_000;
+export { SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 
 type V = Verdict<StatusExtra>;
 
@@ -71,15 +69,16 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
   const policy = { recheckMs: () => jittered(deps.stalledRecheckMs) };
   const fromArmError = (e: ArmError, doing: string): V => armOutcome(e, doing, policy);
-  // A cluster's region never changes: read once per cluster for the life of the process.
-  const regions = new Map<string, string>();
-  // Per source pool: when it was last seen ready to be snapshotted (see sourceStateTtlMs).
-  const sourceSeenReady = new Map<string, number>();
-  const busyRecheckMs = deps.sourceBusyRecheckMs ?? SOURCE_BUSY_RECHECK_MS;
-  const stateTtlMs = deps.sourceStateTtlMs ?? SOURCE_STATE_TTL_MS;
-
   /** A spec problem waits for a new generation (terminal); a world problem is rechecked slowly. */
   const stalled = (reason: string, message: string, worldMayChange: boolean): V => stalledVerdict(reason, message, worldMayChange ? policy.recheckMs() : undefined);
+  const source = createSourceGate({
+    arm: deps.arm,
+    now: () => deps.now().getTime(),
+    busyRecheckMs: deps.sourceBusyRecheckMs ?? SOURCE_BUSY_RECHECK_MS,
+    stateTtlMs: deps.sourceStateTtlMs ?? SOURCE_STATE_TTL_MS,
+    stalled,
+    fromArmError,
+  });
 
   function scopeCheck(obj: NodePoolSnapshot, d: Desired): V | undefined {
     const ns = obj.metadata.namespace ?? "";
@@ -144,54 +143,10 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     };
   }
 
-  const busy = (message: string, retryAfterMs?: number): V => ({
-    readiness: { state: "progressing", reason: Reasons.SourcePoolBusy, message },
-    // A wait, not a failure: rate-limited with per-key backoff, never sooner than the recheck.
-    result: retry(undefined, Math.max(busyRecheckMs, retryAfterMs ?? 0)),
-  });
-
-  /** The source's region when it can be snapshotted now, or why not. Reads ARM at most once per TTL per pool. */
-  async function sourceReady(d: Extract<Desired, { mode: "capture" }>): Promise<{ region: string } | V> {
-    const clusterKey = resourceIdKey(managedClusterId(d.source));
-    const poolKey = resourceIdKey(d.sourceId);
-    const known = regions.get(clusterKey);
-    const seen = sourceSeenReady.get(poolKey);
-    if (known !== undefined && seen !== undefined && deps.now().getTime() - seen < stateTtlMs) return { region: known };
-    sourceSeenReady.delete(poolKey);
-    const cluster = await deps.arm.managedClusters.get(d.source);
-    if (!cluster.ok) {
-      if (cluster.error.kind === "notFound") {
-        return stalled(Reasons.SourceAgentPoolNotFound, `source cluster ${managedClusterId(d.source)} not found (${cluster.error.code})`, true);
-      }
-      return fromArmError(cluster.error, `reading source cluster ${managedClusterId(d.source)}`);
-    }
-    const c = cluster.value;
-    const region = c.location.toLowerCase().replace(/\s/g, "");
-    regions.set(clusterKey, region);
-    if (c.powerState?.toLowerCase() === "stopped") {
-      return stalled(Reasons.SourceClusterStopped, `source cluster ${c.id} is stopped; AKS cannot snapshot its pools until it is started (az aks start)`, true);
-    }
-    if (c.provisioningState === "inProgress" || c.provisioningState === "deleting") {
-      return busy(`source cluster ${c.id} is ${c.rawProvisioningState ?? c.provisioningState}; waiting for it to finish`);
-    }
-    const pool = await deps.arm.agentPools.get(d.source);
-    if (!pool.ok) {
-      if (pool.error.kind === "notFound") return stalled(Reasons.SourceAgentPoolNotFound, `source agent pool ${d.sourceId} not found (${pool.error.code})`, true);
-      return fromArmError(pool.error, `reading source agent pool ${d.sourceId}`);
-    }
-    const p = pool.value;
-    // A snapshot taken mid-upgrade would record versions the nodes are not running yet.
-    if (p.provisioningState === "inProgress" || p.provisioningState === "deleting") {
-      return busy(`source agent pool ${d.sourceId} is ${p.rawProvisioningState ?? p.provisioningState}; waiting for it to finish before taking the snapshot`);
-    }
-    sourceSeenReady.set(poolKey, deps.now().getTime());
-    return { region };
-  }
-
   async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean): Promise<V> {
-    const source = await sourceReady(d);
-    if ("readiness" in source) return source;
-    const region = source.region;
+    const gate = await source.ready(d);
+    if ("readiness" in gate) return gate;
+    const region = gate.region;
     if (d.location && d.location.toLowerCase() !== region) {
       return stalled(
         Reasons.LocationMismatch,
@@ -207,8 +162,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       }
       if (put.error.kind === "conflict") {
         // 409 OperationNotAllowed: the pool or cluster became busy (or stopped) since we looked.
-        sourceSeenReady.delete(resourceIdKey(d.sourceId));
-        return busy(`creating ${d.snapshotId}: ${describeArmError(put.error)}; waiting for the source to be ready`, put.error.retryAfterMs);
+        source.forget(d);
+        return source.busy(`creating ${d.snapshotId}: ${describeArmError(put.error)}; waiting for the source to be ready`, put.error.retryAfterMs);
       }
       return fromArmError(put.error, `creating snapshot ${d.snapshotId}`);
     }
