@@ -155,7 +155,7 @@ describe("NodePoolSnapshot", () => {
     emu.control.putResource(snapId("taken-name"), { location: "westeurope", properties: { creationData: { sourceResourceId: poolId("systempool") }, snapshotType: "NodePool" } });
     await admin.create(nps, npsObject(ns, "clash", { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "taken-name" } }));
     const o = await waitFor(ns, "clash", "Stalled", stalledWith("SnapshotNameConflict"));
-    expect(condition(o, "Stalled")?.message).toContain("systempool");
+    expect(condition(o, "Stalled")?.message).toContain("not this object's");
     await admin.delete(nps, ns, "clash");
     await eventually(async () => ((await admin.tryGet(nps, ns, "clash")) ? undefined : true), "object gone");
     expect(emu.control.getResource(snapId("taken-name"))).toBeDefined();
@@ -282,7 +282,9 @@ describe("NodePoolSnapshot", () => {
     emu.control.deleteResource(b.status?.snapshotId ?? "");
     const missing = await waitFor(ns, "report", "SnapshotMissing", (o) => condition(o, "Ready")?.reason === "SnapshotMissing");
     expect(condition(missing, "Ready")?.status).toBe("False");
-    expect(condition(missing, "Stalled")).toBeUndefined();
+    // Stalled, so GitOps tools (kstatus Failed) show it instead of waiting on InProgress forever.
+    expect(condition(missing, "Stalled")).toMatchObject({ status: "True", reason: "SnapshotMissing" });
+    await expectKstatus(ns, "report", "Failed");
     await eventually(async () => (emu.control.getResource(b.status?.snapshotId ?? "") ? true : undefined), "recreated snapshot");
     await waitFor(ns, "recreate", "Ready again", isReady);
     expect(emu.control.getResource(a.status?.snapshotId ?? "")).toBeUndefined();
@@ -302,5 +304,123 @@ describe("NodePoolSnapshot", () => {
     await eventually(async () => ((await op.metric("controller_runtime_reconcile_total")) >= reconcilesBefore + 5 ? true : undefined), "reconciles after touch");
     await new Promise((r) => setTimeout(r, 2000));
     expect(emu.control.countRequests({ method: "GET" }) + emu.control.countRequests({ method: "PUT" }) + emu.control.countRequests({ method: "PATCH" })).toBe(0);
+  });
+});
+
+/** ARM writes (PUT, PATCH, DELETE) the operator sent to one snapshot, from the emulator's request log. */
+function writesTo(name: string): Array<{ method: string; path: string }> {
+  return emu.control
+    .requests({ path: `/providers/Microsoft\\.ContainerService/snapshots/${name}$` })
+    .filter((r) => r.route !== "control" && ["PUT", "PATCH", "DELETE"].includes(r.method))
+    .map((r) => ({ method: r.method, path: r.path }));
+}
+
+async function gone(ns: string, name: string): Promise<void> {
+  await eventually(async () => ((await admin.tryGet(nps, ns, name)) ? undefined : true), `${ns}/${name} gone`);
+}
+
+describe("NodePoolSnapshot ownership: never a write to a snapshot that is not ours", () => {
+  it("a golden snapshot of the same pool with the same name: Stalled SnapshotNameConflict, no write, not deleted", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-golden");
+    await operatorFor(ns);
+    const id = snapId("golden-userpool");
+    emu.control.putResource(id, { location: "westeurope", tags: { golden: "true" }, properties: { creationData: { sourceResourceId: poolId("userpool") }, snapshotType: "NodePool" } });
+    emu.control.clearRequests();
+    await admin.create(nps, npsObject(ns, "grab", { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "golden-userpool" }, tags: { env: "prod" } }));
+    await waitFor(ns, "grab", "Stalled", stalledWith("SnapshotNameConflict"));
+    await expectKstatus(ns, "grab", "Failed");
+    await admin.delete(nps, ns, "grab");
+    await gone(ns, "grab");
+    expect(writesTo("golden-userpool")).toEqual([]);
+    expect(emu.control.getResource(id)?.tags).toEqual({ golden: "true" });
+    expect((await eventsOf(ns, "grab")).map((e) => e.reason)).toContain("SnapshotNameConflict");
+  });
+
+  it("two objects in two namespaces with the same snapshot name: the second is Stalled and never writes or deletes the first's", async () => {
+    const ns1 = await createNamespace(kubeConfig(), "nps-own-a");
+    const ns2 = await createNamespace(kubeConfig(), "nps-own-b");
+    await operatorFor(`${ns1},${ns2}`);
+    const spec = { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "shared-name" } };
+    await admin.create(nps, npsObject(ns1, "first", spec));
+    await waitFor(ns1, "first", "Ready", isReady);
+    emu.control.clearRequests();
+    await admin.create(nps, npsObject(ns2, "second", { ...spec, tags: { team: "b" } }));
+    const o = await waitFor(ns2, "second", "Stalled", stalledWith("SnapshotNameConflict"));
+    expect(condition(o, "Stalled")?.message).toContain(`${ns1}/first`);
+    await admin.delete(nps, ns2, "second");
+    await gone(ns2, "second");
+    expect(writesTo("shared-name")).toEqual([]);
+    const arm = emu.control.getResource(snapId("shared-name"));
+    expect((arm?.tags as Record<string, string>)["aksnap.io-owner"]).toBe(`${ns1}/first`);
+    await expectKstatus(ns1, "first", "Current");
+  });
+
+  it("after --default-subscription-id changes, the finalizer deletes the snapshot recorded in status (not one at a recomputed id)", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-movedsub");
+    const op = await operatorFor(ns);
+    await admin.create(nps, npsObject(ns, "keepid", { source: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "userpool" } }));
+    const o = await waitFor(ns, "keepid", "Ready", isReady);
+    const recorded = o.status?.snapshotId ?? "";
+    expect(recorded.toLowerCase()).toContain(SUB.toLowerCase());
+    await op.stop();
+    running = undefined;
+    emu.control.clearRequests();
+    await operatorFor(ns, { "default-subscription-id": "00000000-0000-0000-0000-0000000000ff" });
+    await admin.delete(nps, ns, "keepid");
+    await gone(ns, "keepid");
+    expect(emu.control.getResource(recorded)).toBeUndefined();
+    const deletes = emu.control.requests({ method: "DELETE" }).filter((r) => r.route !== "control");
+    expect(deletes.map((d) => d.path.toLowerCase())).toEqual([recorded.toLowerCase()]);
+  });
+});
+
+describe("NodePoolSnapshot source pool state", () => {
+  it("waits (Reconciling SourcePoolBusy, kstatus InProgress) while the pool upgrades, with no PUT; snapshots once it is Succeeded", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-busy");
+    await operatorFor(ns);
+    emu.control.patchResource(poolId("userpool"), { properties: { provisioningState: "Upgrading" } });
+    try {
+      emu.control.clearRequests();
+      await admin.create(nps, npsObject(ns, "patient", { source: { agentPoolId: poolId("userpool") } }));
+      const o = await waitFor(ns, "patient", "SourcePoolBusy", (x) => condition(x, "Reconciling")?.reason === "SourcePoolBusy");
+      expect(condition(o, "Ready")?.message).toContain("Upgrading");
+      await expectKstatus(ns, "patient", "InProgress");
+      expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
+    } finally {
+      emu.control.patchResource(poolId("userpool"), { properties: { provisioningState: "Succeeded" } });
+    }
+    await waitFor(ns, "patient", "Ready", isReady);
+    expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(1);
+  });
+
+  it("a stopped cluster: Stalled SourceClusterStopped (kstatus Failed), no PUT; heals when started", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-stopped");
+    await operatorFor(ns);
+    const clusterId = poolId("userpool").replace(/\/agentPools\/.*$/, "");
+    emu.control.patchResource(clusterId, { properties: { powerState: { code: "Stopped" } } });
+    try {
+      emu.control.clearRequests();
+      await admin.create(nps, npsObject(ns, "asleep", { source: { agentPoolId: poolId("userpool") } }));
+      await waitFor(ns, "asleep", "Stalled", stalledWith("SourceClusterStopped"));
+      await expectKstatus(ns, "asleep", "Failed");
+      expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
+    } finally {
+      emu.control.patchResource(clusterId, { properties: { powerState: { code: "Running" } } });
+    }
+    await waitFor(ns, "asleep", "Ready", isReady);
+  });
+
+  it("a batch of snapshots of one pool reads the cluster and the pool about once: ≤ 2.5 ARM calls per created snapshot", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-batch");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    const n = 30;
+    for (let i = 0; i < n; i++) await admin.create(nps, npsObject(ns, `b${i}`, { source: { agentPoolId: poolId("userpool") } }));
+    for (let i = 0; i < n; i++) await waitFor(ns, `b${i}`, "Ready", isReady);
+    const calls = emu.control.requests().filter((r) => r.route !== "control");
+    const reads = (re: RegExp): number => calls.filter((c) => c.method === "GET" && re.test(c.path)).length;
+    const perSnapshot = calls.length / n;
+    console.log(`[nps] batch of ${n}: ${calls.length} ARM calls (${perSnapshot.toFixed(2)} per snapshot; cluster GETs ${reads(/managedClusters\/[^/]+$/i)}, pool GETs ${reads(/agentPools\//i)})`);
+    expect(perSnapshot).toBeLessThanOrEqual(2.5);
   });
 });
