@@ -165,10 +165,21 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     return result;
   }
 
-  async function release(obj: T, raw: KubeObject, note: EventNote, ctx: ReconcileContext): Promise<ReconcileResult> {
-    await deps.events.record(raw, note.type, note.reason, note.message);
-    await removeFinalizer(deps.client, kind.resource, raw, kind.finalizer);
+  /** Removes our finalizer; the object may already be gone (a lagging cache showed it once more). */
+  async function dropFinalizer(raw: KubeObject): Promise<void> {
+    try {
+      await removeFinalizer(deps.client, kind.resource, raw, kind.finalizer);
+    } catch (e) {
+      if (!isKubeError(e, "notFound")) throw e;
+    }
     forget(objectKey(raw));
+    // Until the cache shows the removal, the old copy (finalizer still on) must not be finalized again.
+    noteWrite(raw);
+  }
+
+  async function release(raw: KubeObject, note: EventNote, ctx: ReconcileContext): Promise<ReconcileResult> {
+    await deps.events.record(raw, note.type, note.reason, note.message);
+    await dropFinalizer(raw);
     ctx.log.info({ reason: note.reason }, note.message);
     return done();
   }
@@ -177,15 +188,14 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     if (!hasFinalizer(raw, kind.finalizer)) return done();
     // An object we cannot read cannot tell us what to delete: let it go rather than block it.
     if (!parsed.ok) {
-      await removeFinalizer(deps.client, kind.resource, raw, kind.finalizer);
-      forget(objectKey(raw));
+      await dropFinalizer(raw);
       return done();
     }
     const obj = parsed.value;
     let fin: FinalizeOutcome<X> | undefined;
     return stepThenWrite(obj, raw, ctx, async () => {
       fin = await kind.finalize(obj, ctx);
-      if ("release" in fin) return { keep: true, result: await release(obj, raw, fin.release, ctx) };
+      if ("release" in fin) return { keep: true, result: await release(raw, fin.release, ctx) };
       return fin.verdict;
     });
   }

@@ -6,6 +6,7 @@ import type { Condition } from "../../../../src/conditions/conditions.ts";
 import { createFrame, type FinalizeOutcome, type KindHooks, type StepOutcome } from "../../../../src/controllers/common/frame.ts";
 import { NodePoolSnapshotKind } from "../../../../src/crds/nodepoolsnapshot.ts";
 import type { KubeObject } from "../../../../src/kube/client.ts";
+import { classifyStatus } from "../../../../src/kube/errors.ts";
 import { ManualClock } from "../../../../src/runtime/clock.ts";
 import { Controller, type ReconcileContext } from "../../../../src/runtime/controller.ts";
 import { createNoopLogger } from "../../../../src/runtime/logger.ts";
@@ -124,6 +125,19 @@ describe("reconcile frame: decisions", () => {
     await f.run();
     expect(f.stepsRun).toEqual([FIN]);
     expect(f.kube.writes.map((w) => w.method)).toEqual(["PATCH", "PUT"]);
+  });
+
+  it("releasing an object that is already gone (a lagging cache showed it once more): done, not an error; the stale copy is not finalized again", async () => {
+    const f = frame(object({ deleting: true }), {}, { lagging: true });
+    expect(await f.run()).toEqual({ kind: "done" });
+    f.kube.request = () => Promise.reject(classifyStatus(404, { kind: "Status", reason: "NotFound", message: "gone" }));
+    expect(await f.run()).toEqual(requeueAfter(50));
+  });
+
+  it("a finalizer removal answered 404: done, not an error", async () => {
+    const f = frame(object({ deleting: true }), {});
+    f.kube.request = () => Promise.reject(classifyStatus(404, { kind: "Status", reason: "NotFound", message: "gone" }));
+    expect(await f.run()).toEqual({ kind: "done" });
   });
 
   it("a vanished object: done, and the kind forgets the key", async () => {
