@@ -393,6 +393,25 @@ describe("NodePoolSnapshot source pool state", () => {
     expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(1);
   });
 
+  it("a PUT refused with 409 OperationNotAllowed (the pool became busy after it was read): SourcePoolBusy, then Ready — not Reconciling forever", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-409");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    emu.control.addFault({
+      method: "PUT",
+      path: "/providers/Microsoft\\.ContainerService/snapshots/",
+      times: 2,
+      action: { kind: "error", status: 409, code: "OperationNotAllowed", message: "Operation is not allowed because there's an in progress upgrade operation" },
+    });
+    await admin.create(nps, npsObject(ns, "refused", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "refused", "SourcePoolBusy", (x) => condition(x, "Reconciling")?.reason === "SourcePoolBusy");
+    await waitFor(ns, "refused", "Ready", isReady);
+    const puts = emu.control.requests({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/" });
+    expect(puts.map((p) => p.status)).toEqual([409, 409, 201]);
+    // Each refusal re-reads the pool (the cached "ready" is dropped) and waits ≥ the 2 s recheck.
+    expect(Date.parse(puts[1]?.time ?? "") - Date.parse(puts[0]?.time ?? "")).toBeGreaterThanOrEqual(1900);
+  });
+
   it("a stopped cluster: Stalled SourceClusterStopped (kstatus Failed), no PUT; heals when started", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-stopped");
     await operatorFor(ns);
