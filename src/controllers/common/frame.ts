@@ -1,6 +1,6 @@
 // The one reconcile skeleton every controller runs (DESIGN.md "Every controller has the same
 // skeleton"): read from the typed cache → own-write guard → parse → deletion/finalizer → the
-// kind's steps → exactly ONE status write, done in `finally` so a thrown step still records
+// kind's steps → exactly ONE status write after them, whether they returned or threw, so a thrown step still records
 // observedGeneration and a reason (Flux's deferred status patch) → events on transitions → result.
 // A kind supplies only what differs: how to parse, its steps, its finalizer and its status fields.
 import type { Readiness } from "../../conditions/conditions.ts";
@@ -150,19 +150,19 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     return v.result;
   }
 
-  /** Runs a step and writes its verdict exactly once, whether the step returned or threw. */
+  /**
+   * Runs a step and writes its verdict exactly once, whether the step returned or threw: Flux's
+   * deferred status patch. Every throw becomes a verdict, so the write below always runs and the
+   * status says which generation was seen and why.
+   */
   async function stepThenWrite(obj: T, raw: KubeObject, ctx: ReconcileContext, step: () => Promise<StepOutcome<X>>): Promise<ReconcileResult> {
-    let outcome: StepOutcome<X> | undefined;
-    let result: ReconcileResult = retry();
+    let outcome: StepOutcome<X>;
     try {
       outcome = await step();
     } catch (e) {
       outcome = (kind.fromThrown ?? defaultFromThrown<X>)(e);
-    } finally {
-      const o = outcome ?? (kind.fromThrown ?? defaultFromThrown<X>)(new Error("reconcile step did not finish"));
-      result = "keep" in o ? o.result : await writeOnce(obj, raw, o, ctx);
     }
-    return result;
+    return "keep" in outcome ? outcome.result : writeOnce(obj, raw, outcome, ctx);
   }
 
   /** Removes our finalizer; the object may already be gone (a lagging cache showed it once more). */
@@ -192,11 +192,9 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
       return done();
     }
     const obj = parsed.value;
-    let fin: FinalizeOutcome<X> | undefined;
     return stepThenWrite(obj, raw, ctx, async () => {
-      fin = await kind.finalize(obj, ctx);
-      if ("release" in fin) return { keep: true, result: await release(raw, fin.release, ctx) };
-      return fin.verdict;
+      const fin = await kind.finalize(obj, ctx);
+      return "release" in fin ? { keep: true, result: await release(raw, fin.release, ctx) } : fin.verdict;
     });
   }
 
