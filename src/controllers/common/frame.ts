@@ -56,12 +56,13 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface KindHooks<T extends Typed<S>, S extends BaseStatus, X> {
   resource: ResourceType;
-  finalizer: string;
+  /** Unset for a kind that owns nothing outside Kubernetes (no finalizer is added; deletion needs no step). */
+  finalizer?: string;
   parse(raw: KubeObject): Parsed<T>;
   /** The kind's steps for a live object whose finalizer is in place. */
   steps(obj: T, ctx: ReconcileContext): Promise<StepOutcome<X>>;
-  /** Deletion of an object that carries our finalizer. */
-  finalize(obj: T, ctx: ReconcileContext): Promise<FinalizeOutcome<X>>;
+  /** Deletion of an object that carries our finalizer (required with `finalizer`). */
+  finalize?(obj: T, ctx: ReconcileContext): Promise<FinalizeOutcome<X>>;
   /** Status fields other than observedGeneration and conditions (the frame owns those). */
   statusFields(prev: S | undefined, extra: X | undefined): S;
   /** After the status write (or its skip): a kind's per-key bookkeeping, e.g. when to resync. */
@@ -166,9 +167,9 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
   }
 
   /** Removes our finalizer; the object may already be gone (a lagging cache showed it once more). */
-  async function dropFinalizer(raw: KubeObject): Promise<void> {
+  async function dropFinalizer(raw: KubeObject, finalizer: string): Promise<void> {
     try {
-      await removeFinalizer(deps.client, kind.resource, raw, kind.finalizer);
+      await removeFinalizer(deps.client, kind.resource, raw, finalizer);
     } catch (e) {
       if (!isKubeError(e, "notFound")) throw e;
     }
@@ -177,24 +178,29 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     noteWrite(raw);
   }
 
-  async function release(raw: KubeObject, note: EventNote, ctx: ReconcileContext): Promise<ReconcileResult> {
+  async function release(raw: KubeObject, finalizer: string, note: EventNote, ctx: ReconcileContext): Promise<ReconcileResult> {
     await deps.events.record(raw, note.type, note.reason, note.message);
-    await dropFinalizer(raw);
+    await dropFinalizer(raw, finalizer);
     ctx.log.info({ reason: note.reason }, note.message);
     return done();
   }
 
   async function deleting(raw: KubeObject, parsed: Parsed<T>, ctx: ReconcileContext): Promise<ReconcileResult> {
-    if (!hasFinalizer(raw, kind.finalizer)) return done();
+    const finalizer = kind.finalizer;
+    if (finalizer === undefined || !hasFinalizer(raw, finalizer)) {
+      forget(objectKey(raw));
+      return done();
+    }
     // An object we cannot read cannot tell us what to delete: let it go rather than block it.
-    if (!parsed.ok) {
-      await dropFinalizer(raw);
+    const finalize = kind.finalize;
+    if (!parsed.ok || !finalize) {
+      await dropFinalizer(raw, finalizer);
       return done();
     }
     const obj = parsed.value;
     return stepThenWrite(obj, raw, ctx, async () => {
-      const fin = await kind.finalize(obj, ctx);
-      return "release" in fin ? { keep: true, result: await release(raw, fin.release, ctx) } : fin.verdict;
+      const fin = await finalize(obj, ctx);
+      return "release" in fin ? { keep: true, result: await release(raw, finalizer, fin.release, ctx) } : fin.verdict;
     });
   }
 
@@ -217,7 +223,7 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
       );
     }
     let obj = parsed.value;
-    if (!hasFinalizer(raw, kind.finalizer)) {
+    if (kind.finalizer !== undefined && !hasFinalizer(raw, kind.finalizer)) {
       const before = raw;
       raw = await addFinalizer(deps.client, kind.resource, raw, kind.finalizer);
       noteWrite(before);

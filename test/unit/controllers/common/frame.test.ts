@@ -52,7 +52,7 @@ function object(o: { finalizer?: boolean; deleting?: boolean; spec?: unknown; st
   };
 }
 
-function frame(obj: KubeObject, script: Script, opts: { lagging?: boolean } = {}) {
+function frame(obj: KubeObject, script: Script, opts: { lagging?: boolean; noFinalizer?: boolean } = {}) {
   const kube = new FakeKube(obj);
   const events = new RecordingEvents();
   const forgotten: string[] = [];
@@ -62,7 +62,7 @@ function frame(obj: KubeObject, script: Script, opts: { lagging?: boolean } = {}
   const cache = opts.lagging ? { get: (k: string) => (k === KEY ? structuredClone(first) : undefined) } : kube.cache;
   const hooks: KindHooks<Widget, WidgetStatus, string> = {
     resource: NodePoolSnapshotKind.resource,
-    finalizer: FIN,
+    ...(opts.noFinalizer ? {} : { finalizer: FIN }),
     parse: (raw) => ((raw.spec as { ok?: unknown }).ok === true ? { ok: true, value: raw as unknown as Widget } : { ok: false, error: "spec.ok must be true" }),
     steps: async (w) => {
       stepsRun.push(w.metadata.finalizers?.join(",") ?? "");
@@ -138,6 +138,16 @@ describe("reconcile frame: decisions", () => {
     const f = frame(object({ deleting: true }), {});
     f.kube.request = () => Promise.reject(classifyStatus(404, { kind: "Status", reason: "NotFound", message: "gone" }));
     expect(await f.run()).toEqual({ kind: "done" });
+  });
+
+  it("a kind without a finalizer: none is added, and deletion needs no step", async () => {
+    const f = frame(object({ finalizer: false }), {}, { noFinalizer: true });
+    await f.run();
+    expect(f.kube.writes.map((w) => w.method)).toEqual(["PUT"]);
+    const g = frame(object({ finalizer: false, deleting: true }), {}, { noFinalizer: true });
+    expect(await g.run()).toEqual({ kind: "done" });
+    expect(g.kube.writes).toEqual([]);
+    expect(g.forgotten).toEqual([KEY]);
   });
 
   it("a vanished object: done, and the kind forgets the key", async () => {
