@@ -13,7 +13,7 @@ import {
   type PipelinePolicy,
 } from "@azure/core-rest-pipeline";
 import type { Logger } from "pino";
-import { parseRetryAfterMs } from "./errors.ts";
+import { ArmRequestError, parseRetryAfterMs, toArmError } from "./errors.ts";
 import { armMetricsPolicy, resourceTypeFromUrl, type ArmMetrics } from "./metrics.ts";
 import { createTokenBucket, writeRateLimitPolicy, type Sleep, type WriteRateOptions } from "./ratelimit.ts";
 
@@ -29,7 +29,15 @@ export interface RetryOptions {
   readonly maxRetries?: number;
   readonly retryDelayInMs?: number;
   readonly maxRetryDelayInMs?: number;
+  /**
+   * A 429/503 whose Retry-After is longer than this is not waited out inside the call (which would
+   * pin a worker and end as a RequestTimeout): it returns at once as throttled/transient with
+   * `retryAfterMs`, for the controller's requeue. Shorter ones the SDK waits out. Default 5 s.
+   */
+  readonly maxInlineRetryAfterMs?: number;
 }
+
+export const DEFAULT_MAX_INLINE_RETRY_AFTER_MS = 5_000;
 
 export interface ArmClientsOptions {
   readonly endpoint: string;
@@ -45,6 +53,8 @@ export interface ArmClientsOptions {
   readonly now: () => number;
   readonly sleep: Sleep;
   readonly logger?: Logger;
+  /** Deadline of one port call (see deadline.ts). */
+  readonly timeoutMs: number;
 }
 
 /** A raw GET through a client's pipeline (auth, TLS, retries, metrics), for LRO status documents. */
@@ -57,11 +67,13 @@ export interface SubscriptionClients {
   readonly subscriptionId: string;
   readonly containerService: ContainerServiceClient;
   readonly compute: ComputeManagementClient;
-  getJson(url: string): Promise<RawResponse>;
+  getJson(url: string, signal?: AbortSignal): Promise<RawResponse>;
 }
 
 export interface ArmClients {
   forSubscription(subscriptionId: string): SubscriptionClients;
+  /** Deadline of one port call, from createAzure's `requestTimeoutMs`. */
+  readonly timeoutMs: number;
 }
 
 export function createArmClients(opts: ArmClientsOptions): ArmClients {
@@ -72,14 +84,23 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
   const metricsPolicy = armMetricsPolicy(opts.metrics, opts.now);
 
   const build = (subscriptionId: string): SubscriptionClients => {
-    const policies: PipelinePolicy[] = [];
+    // Outermost of the per-retry policies: it sees the answer after the bucket, the log and the
+    // metrics have.
+    const policies: PipelinePolicy[] = [longRetryAfterPolicy(opts.retry?.maxInlineRetryAfterMs ?? DEFAULT_MAX_INLINE_RETRY_AFTER_MS, opts.now)];
     if (opts.writeRate !== false) {
       const bucket = createTokenBucket({ ...opts.writeRate, now: opts.now, sleep: opts.sleep });
       policies.push(
-        writeRateLimitPolicy(bucket, (ms) => {
-          opts.metrics.writeWait.observe(ms / 1000);
-          opts.logger?.debug({ subscriptionId, waitedMs: ms }, "ARM write delayed by the client-side write budget");
-        }),
+        writeRateLimitPolicy(
+          bucket,
+          (ms) => {
+            opts.metrics.writeWait.observe(ms / 1000);
+            opts.logger?.debug({ subscriptionId, waitedMs: ms }, "ARM write delayed by the client-side write budget");
+          },
+          (rate) => {
+            opts.metrics.writeRateCuts.inc();
+            opts.logger?.info({ subscriptionId, ratePerSecond: rate }, "ARM throttled a write: client-side write rate halved (recovers gradually)");
+          },
+        ),
       );
     }
     if (opts.logger !== undefined) policies.push(throttleLogPolicy(opts.logger, opts.now));
@@ -91,7 +112,7 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       userAgentOptions: { userAgentPrefix: opts.userAgent },
       // Node's roots plus ours: trusting the emulator must not mean trusting nothing else.
       ...(extraCa !== undefined ? { tlsOptions: { ca: [...rootCertificates, ...extraCa] } } : {}),
-      ...(opts.retry !== undefined ? { retryOptions: { ...opts.retry } } : {}),
+      ...(opts.retry !== undefined ? { retryOptions: sdkRetryOptions(opts.retry) } : {}),
       additionalPolicies: policies.map((policy) => ({ policy, position: "perRetry" as const })),
     };
     const containerService = new ContainerServiceClient(opts.credential, subscriptionId, options);
@@ -100,11 +121,12 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       subscriptionId,
       containerService,
       compute,
-      getJson: (url) => getJson(containerService.pipeline, httpClient, url),
+      getJson: (url, signal) => getJson(containerService.pipeline, httpClient, url, signal),
     };
   };
 
   return {
+    timeoutMs: opts.timeoutMs,
     forSubscription(subscriptionId) {
       const key = subscriptionId.toLowerCase();
       let c = cache.get(key);
@@ -117,8 +139,8 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
   };
 }
 
-async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string): Promise<RawResponse> {
-  const request = createPipelineRequest({ url, method: "GET" });
+async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string, signal?: AbortSignal): Promise<RawResponse> {
+  const request = createPipelineRequest({ url, method: "GET", ...(signal !== undefined ? { abortSignal: signal } : {}) });
   request.headers.set("accept", "application/json");
   const response = await pipeline.sendRequest(httpClient, request);
   let body: unknown = undefined;
@@ -132,22 +154,67 @@ async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string):
   return { status: response.status, body };
 }
 
-/** Logs every 429 ARM sends back: throttling is the one ARM response an operator must notice. */
-function throttleLogPolicy(logger: Logger, now: () => number): PipelinePolicy {
+function sdkRetryOptions(r: RetryOptions): { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number } {
+  return {
+    ...(r.maxRetries !== undefined ? { maxRetries: r.maxRetries } : {}),
+    ...(r.retryDelayInMs !== undefined ? { retryDelayInMs: r.retryDelayInMs } : {}),
+    ...(r.maxRetryDelayInMs !== undefined ? { maxRetryDelayInMs: r.maxRetryDelayInMs } : {}),
+  };
+}
+
+/**
+ * The SDK sleeps out any Retry-After on 429/503 inside the call, however long. Past `maxInlineMs`
+ * this turns the answer into an ArmError (thrown past the SDK's retry loop, which does not retry
+ * our own errors) so the call ends now and the controller requeues after `retryAfterMs`.
+ */
+export function longRetryAfterPolicy(maxInlineMs: number, now: () => number): PipelinePolicy {
+  return {
+    name: "aksnapLongRetryAfter",
+    async sendRequest(request, next) {
+      const response = await next(request);
+      if (response.status !== 429 && response.status !== 503) return response;
+      const retryAfterMs = parseRetryAfterMs({ get: (n) => response.headers.get(n) }, now());
+      if (retryAfterMs === undefined || retryAfterMs <= maxInlineMs) return response;
+      const error = toArmError(
+        { name: "RestError", message: `ARM answered ${response.status}`, statusCode: response.status, response: { headers: response.headers, bodyAsText: response.bodyAsText } },
+        now(),
+      );
+      throw new ArmRequestError(error);
+    },
+  };
+}
+
+/** 429s less than this apart are one throttling episode. */
+export const THROTTLE_EPISODE_GAP_MS = 60_000;
+
+/**
+ * Logs ARM's 429s once per episode per subscription: the first at warn (with its Retry-After and
+ * request id, and how many were throttled in the previous episode), the rest at debug. Throttling is
+ * routine under load; a warn line per request buried real problems (thousands of lines in one run).
+ */
+export function throttleLogPolicy(logger: Logger, now: () => number): PipelinePolicy {
+  let lastThrottleAt = -Infinity;
+  let inEpisode = 0;
   return {
     name: "aksnapThrottleLog",
     async sendRequest(request, next) {
       const response = await next(request);
       if (response.status === 429) {
-        logger.warn(
-          {
-            method: request.method,
-            resourceType: resourceTypeFromUrl(request.url),
-            retryAfterMs: parseRetryAfterMs({ get: (n) => response.headers.get(n) }, now()),
-            requestId: response.headers.get("x-ms-request-id"),
-          },
-          "ARM throttled a request (429)",
-        );
+        const t = now();
+        const fields = {
+          method: request.method,
+          resourceType: resourceTypeFromUrl(request.url),
+          retryAfterMs: parseRetryAfterMs({ get: (n) => response.headers.get(n) }, t),
+          requestId: response.headers.get("x-ms-request-id"),
+        };
+        if (t - lastThrottleAt >= THROTTLE_EPISODE_GAP_MS) {
+          logger.warn({ ...fields, ...(inEpisode > 0 ? { throttledInPreviousEpisode: inEpisode } : {}) }, "ARM is throttling this subscription (429); further 429s in this episode are logged at debug");
+          inEpisode = 0;
+        } else {
+          logger.debug(fields, "ARM throttled a request (429)");
+        }
+        inEpisode += 1;
+        lastThrottleAt = t;
       }
       return response;
     },

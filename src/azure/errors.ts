@@ -2,15 +2,24 @@
 // leaving src/azure is an ArmError, so controllers switch on `kind` instead of parsing messages.
 //
 // The code table learns from Azure Service Operator's classifier (known codes first, then the HTTP
-// status; an unknown code without a status is assumed retryable), narrowed to the five outcomes a
-// controller acts on differently:
+// status), narrowed to the five outcomes a controller acts on differently:
 //   notFound  – the resource (or its parent) is absent: Stalled/SnapshotMissing or "already deleted".
 //   conflict  – the resource is busy or changed underneath us (409 OperationNotAllowed, 412): retry later.
 //   throttled – ARM's budget is spent (429): retry after `retryAfterMs`.
 //   invalid   – the request cannot succeed until the spec or the world changes (400-class, policy
 //               denial, quota, SKU, authorization): Stalled. Policy/quota/RBAC are world state, so a
 //               slow requeue is still reasonable.
-//   transient – 5xx, 408, connection resets, timeouts, unknown codes: retry with backoff.
+//   transient – 5xx, 408, connection resets, timeouts, aborts: retry with backoff (≈ 1 s → minutes),
+//               and never sooner than `retryAfterMs`, which any status carries when ARM sent one
+//               (503 + Retry-After exactly like 429).
+//
+// A code the table does not know is decided by the HTTP status:
+//   404 → notFound · 409/412 → conflict · 408/5xx → transient · other 4xx → invalid
+//   no status or a 2xx (a failed long-running operation, `status.provisioningError`) → invalid.
+// The last row differs from ASO on purpose: ASO retries unknown operation failures, but with its own
+// slow backoff; for us `transient` means a fast exponential retry, and re-submitting an operation
+// ARM failed for a reason we cannot read would repeat it at full speed. `invalid` is a slow recheck.
+// A failure with neither code nor status never reached ARM (a socket error): transient.
 
 export type ArmErrorKind = "notFound" | "conflict" | "throttled" | "invalid" | "transient";
 
@@ -32,6 +41,7 @@ export interface ArmError {
 export const SYNTHETIC_CODES = {
   network: "NetworkError",
   timeout: "RequestTimeout",
+  aborted: "Aborted",
   unknown: "UnknownError",
   operationFailed: "OperationFailed",
   operationCanceled: "OperationCanceled",
@@ -96,6 +106,8 @@ const CODE_TABLE: ReadonlyMap<string, ArmErrorKind> = new Map<string, ArmErrorKi
 
       ["InternalServerError", "transient"],
       ["InternalOperationError", "transient"],
+      // Compute's code for its own internal failures ("An internal execution error occurred").
+      ["InternalDiskManagementError", "transient"],
       ["ServiceUnavailable", "transient"],
       ["GatewayTimeout", "transient"],
       ["RequestTimeout", "transient"],
@@ -103,6 +115,11 @@ const CODE_TABLE: ReadonlyMap<string, ArmErrorKind> = new Map<string, ArmErrorKi
       ["AllocationFailed", "transient"],
       ["ZonalAllocationFailed", "transient"],
       ["RetryableError", "transient"],
+      [SYNTHETIC_CODES.timeout, "transient"],
+      [SYNTHETIC_CODES.aborted, "transient"],
+      [SYNTHETIC_CODES.network, "transient"],
+      // The operation failed and neither the resource nor the status document said why.
+      [SYNTHETIC_CODES.operationFailed, "invalid"],
     ] as const
   ).map(([code, kind]) => [code.toLowerCase(), kind]),
 );
@@ -137,12 +154,11 @@ export function classifyArmCode(code: string | undefined, statusCode: number | u
   if (lc === "operationnotallowed" && statusCode === 400) return "invalid";
   const known = lc === undefined ? undefined : CODE_TABLE.get(lc);
   if (known !== undefined) return known;
-  if (statusCode === undefined) return "transient";
+  if (statusCode === undefined || statusCode < 400) return lc === undefined ? "transient" : "invalid";
   if (statusCode === 404) return "notFound";
   if (statusCode === 409 || statusCode === 412) return "conflict";
   if (statusCode === 408 || statusCode >= 500) return "transient";
-  if (statusCode >= 400) return "invalid";
-  return "transient";
+  return "invalid";
 }
 
 /** Minimal header access shared by core-rest-pipeline's HttpHeaders and plain records. */
@@ -275,7 +291,9 @@ export function toArmError(err: unknown, now: number): ArmError {
     return withOptional({ kind: classifyArmCode(code, statusCode), code, message: eff.message ?? message }, extra);
   }
   const code = rawCode ?? statusCodeName(statusCode);
-  return withOptional({ kind: classifyArmCode(rawCode, statusCode), code, message }, extra);
+  // No HTTP answer at all (an unknown socket/library error): the request may never have reached ARM.
+  const kind = statusCode === undefined ? "transient" : classifyArmCode(rawCode, statusCode);
+  return withOptional({ kind, code, message }, extra);
 }
 
 function statusCodeName(statusCode: number | undefined): string {

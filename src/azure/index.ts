@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import { createArmClients, type RetryOptions } from "./clients.ts";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "./deadline.ts";
 import { createArmMetrics } from "./metrics.ts";
 import { createAgentPoolsPort, type AgentPoolsPort } from "./ports/agentPools.ts";
 import { createComputeSnapshotsPort, type ComputeSnapshotsPort } from "./ports/computeSnapshots.ts";
@@ -33,6 +34,11 @@ export interface AzureOptions {
   readonly userAgent?: string;
   /** Token scope override; default `<endpoint origin>/.default`. */
   readonly scope?: string;
+  /**
+   * Deadline of one port call (SDK retries and write-budget waits included), combined with the
+   * caller's `signal`; a call past it returns a transient `RequestTimeout`. Default 30 s.
+   */
+  readonly requestTimeoutMs?: number;
   /** Time source for metrics, the token bucket and Retry-After dates. Default: the system clock. */
   readonly clock?: AzureClock;
 }
@@ -49,7 +55,11 @@ export function createAzure(opts: AzureOptions): AzureLayer {
   const clock = opts.clock;
   const now = clock !== undefined ? () => clock.now() : () => Date.now();
   const sleep = clock?.sleep ?? realSleep;
-  const writeRate = opts.writeRate === false ? false : { ...DEFAULT_WRITE_RATE, ...(opts.writeRate ?? {}) };
+  const timeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // A write may queue for the bucket at most half the call's deadline, so a queued write is refused
+  // as throttled (with retryAfterMs) instead of timing out with no time left to be sent.
+  const writeRate =
+    opts.writeRate === false ? false : clampWait({ ...DEFAULT_WRITE_RATE, ...(opts.writeRate ?? {}) }, Math.floor(timeoutMs / 2));
   const logger = opts.logger?.child({ component: "azure" });
   const clients = createArmClients({
     endpoint: opts.endpoint,
@@ -63,6 +73,7 @@ export function createAzure(opts: AzureOptions): AzureLayer {
     now,
     sleep,
     ...(logger !== undefined ? { logger } : {}),
+    timeoutMs,
   });
   return {
     nodePoolSnapshots: createNodePoolSnapshotsPort(clients, now),
@@ -73,7 +84,12 @@ export function createAzure(opts: AzureOptions): AzureLayer {
   };
 }
 
+function clampWait(w: Required<WriteRateOptions>, limit: number): Required<WriteRateOptions> {
+  return { ...w, maxWaitMs: Math.min(w.maxWaitMs, limit) };
+}
+
 export { ARM_ENDPOINTS, type RetryOptions } from "./clients.ts";
+export { DEFAULT_REQUEST_TIMEOUT_MS, type CallOptions } from "./deadline.ts";
 export {
   createCredential,
   fixedTokenCredential,

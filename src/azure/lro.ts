@@ -60,7 +60,7 @@ export function decodeResumeToken(token: string): ResumeToken {
 /** The part of the SDK's PollerLike we use; kept structural so no core-lro type leaks in. */
 export interface SdkPoller<R> {
   submitted(): Promise<void>;
-  poll(): Promise<SdkOperationState<R>>;
+  poll(options?: { abortSignal?: AbortSignal }): Promise<SdkOperationState<R>>;
   serialize(): Promise<string>;
   readonly operationState: SdkOperationState<R> | undefined;
 }
@@ -78,6 +78,8 @@ export interface LroContext<R, T> {
   readonly clients: Pick<SubscriptionClients, "subscriptionId" | "getJson">;
   readonly resourceId: string;
   readonly now: () => number;
+  /** The call's combined signal (caller + deadline): status polls and re-GETs use it too. */
+  readonly signal?: AbortSignal;
   /** SDK result → domain value. */
   readonly map: (result: R | undefined) => T;
   /**
@@ -111,7 +113,7 @@ export async function checkLro<R, T>(
   const poller = restore(token.sdk);
   let state: SdkOperationState<R>;
   try {
-    state = await poller.poll();
+    state = await poller.poll(ctx.signal !== undefined ? { abortSignal: ctx.signal } : undefined);
   } catch (e) {
     // A RestError is a failed poll request (the SDK marks the state failed for those too), so it
     // is told apart from a terminal operation by its name, before looking at the state.
@@ -182,15 +184,16 @@ async function failureOf<R, T>(ctx: LroContext<R, T>, poller: SdkPoller<R>, sdkE
   try {
     const opUrl = operationLocationOf(await poller.serialize());
     if (opUrl !== undefined) {
-      const { body } = await ctx.clients.getJson(opUrl);
+      const { body } = await ctx.clients.getJson(opUrl, ctx.signal);
       const detail = parseErrorBody(body);
       if (detail?.code !== undefined) return armErrorFromDetail(detail);
     }
   } catch {
     // fall through to the SDK's message
   }
+  // Re-submitting an operation that failed for an unknown reason at full speed repeats the failure.
   return {
-    kind: "transient",
+    kind: "invalid",
     code: SYNTHETIC_CODES.operationFailed,
     message: sdkError?.message ?? `the ${ctx.action} operation on ${ctx.resourceId} failed`,
   };

@@ -9,6 +9,8 @@ export interface ArmMetrics {
   readonly duration: Histogram<"resource_type" | "method">;
   /** Time writes spent waiting for the client-side token bucket. */
   readonly writeWait: Histogram<never>;
+  /** Times a write's 429 halved a subscription's client-side write rate. */
+  readonly writeRateCuts: Counter<never>;
 }
 
 /** Registers the ARM metrics, reusing them if this registry already has them (a second layer). */
@@ -31,6 +33,11 @@ export function createArmMetrics(registry: Registry): ArmMetrics {
       name: "aksnap_arm_write_rate_wait_seconds",
       help: "Time ARM writes waited for the client-side per-subscription write token bucket.",
       buckets: [0.1, 0.5, 1, 5, 10, 30],
+      registers: [registry],
+    }),
+    writeRateCuts: existing(registry, "aksnap_arm_write_rate_cuts_total") ?? new Counter({
+      name: "aksnap_arm_write_rate_cuts_total",
+      help: "Times ARM answered a write with 429 and the client-side write rate of its subscription was halved.",
       registers: [registry],
     }),
   };

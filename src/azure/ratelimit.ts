@@ -1,6 +1,9 @@
 // ARM budgets writes per subscription with a token bucket (about 10 writes/s refill, burst 200) and
 // answers 429 when it is empty. Shaping our own writes with the same kind of bucket turns a burst of
 // reconciles into short waits instead of throttling storms (which also cost the reads that follow).
+// Others share the subscription's budget, so ours can be emptier than our bucket thinks: a 429 on a
+// write empties our bucket and halves its rate (floor `minRatePerSecond`); the rate then climbs back
+// linearly to the configured one over `recoveryMs` (AIMD, as TCP does with a shared link).
 
 import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { ArmRequestError, SYNTHETIC_CODES } from "./errors.ts";
@@ -15,9 +18,23 @@ export interface WriteRateOptions {
    * so a worker requeues instead of holding its slot for minutes.
    */
   readonly maxWaitMs?: number;
+  /** The rate never drops below this after 429s. */
+  readonly minRatePerSecond?: number;
+  /** Time for the rate to climb from zero back to `ratePerSecond` once 429s stop. */
+  readonly recoveryMs?: number;
 }
 
-export const DEFAULT_WRITE_RATE: Required<WriteRateOptions> = { ratePerSecond: 10, burst: 200, maxWaitMs: 30_000 };
+/** ARM's own per-subscription write bucket: refill ≈ 10/s, burst 200. */
+export const DEFAULT_WRITE_RATE: Required<WriteRateOptions> = {
+  ratePerSecond: 10,
+  burst: 200,
+  maxWaitMs: 30_000,
+  minRatePerSecond: 1,
+  recoveryMs: 60_000,
+};
+
+/** 429s closer together than this are one episode: a burst of refusals halves the rate once. */
+const CUT_COOLDOWN_MS = 1_000;
 
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -26,6 +43,10 @@ export interface TokenBucket {
   acquire(signal?: AbortSignal): Promise<number>;
   /** Tokens available now (negative while writes are queued). */
   available(): number;
+  /** ARM refused a write with 429: empty the bucket and halve the rate (once per episode); true if it cut. */
+  throttled(): boolean;
+  /** The refill rate now (writes/s): the configured one unless 429s lowered it. */
+  rate(): number;
 }
 
 /**
@@ -36,17 +57,26 @@ export interface TokenBucket {
 export function createTokenBucket(opts: WriteRateOptions & { now: () => number; sleep: Sleep }): TokenBucket {
   const { ratePerSecond, burst, now, sleep } = opts;
   const maxWaitMs = opts.maxWaitMs ?? DEFAULT_WRITE_RATE.maxWaitMs;
-  if (!(ratePerSecond > 0) || !(burst >= 1)) {
-    throw new Error(`write rate needs ratePerSecond > 0 and burst >= 1 (got ${ratePerSecond}, ${burst})`);
+  const minRate = Math.min(ratePerSecond, opts.minRatePerSecond ?? DEFAULT_WRITE_RATE.minRatePerSecond);
+  const recoveryMs = opts.recoveryMs ?? DEFAULT_WRITE_RATE.recoveryMs;
+  if (!(ratePerSecond > 0) || !(burst >= 1) || !(minRate > 0) || !(recoveryMs > 0)) {
+    throw new Error(
+      `write rate needs ratePerSecond > 0, burst >= 1, minRatePerSecond > 0, recoveryMs > 0 (got ${ratePerSecond}, ${burst}, ${minRate}, ${recoveryMs})`,
+    );
   }
   let tokens = burst;
+  let rate = ratePerSecond;
   let last = now();
+  let lastCut = -Infinity;
 
   const refill = (): void => {
     const t = now();
     const elapsed = Math.max(0, t - last);
     last = Math.max(last, t);
-    tokens = Math.min(burst, tokens + (elapsed * ratePerSecond) / 1000);
+    // Linear climb back to the configured rate; tokens accrue at the mean rate over the interval.
+    const next = Math.min(ratePerSecond, rate + (ratePerSecond * elapsed) / recoveryMs);
+    tokens = Math.min(burst, tokens + (elapsed * (rate + next)) / 2 / 1000);
+    rate = next;
   };
 
   return {
@@ -54,11 +84,25 @@ export function createTokenBucket(opts: WriteRateOptions & { now: () => number; 
       refill();
       return tokens;
     },
+    rate() {
+      refill();
+      return rate;
+    },
+    throttled() {
+      refill();
+      const t = now();
+      if (t - lastCut < CUT_COOLDOWN_MS) return false;
+      lastCut = t;
+      rate = Math.max(minRate, rate / 2);
+      // ARM's bucket is empty: ours must not keep spending a burst ARM no longer has.
+      tokens = Math.min(tokens, 0);
+      return true;
+    },
     async acquire(signal) {
       refill();
       tokens -= 1;
       if (tokens >= 0) return 0;
-      const waitMs = Math.ceil((-tokens * 1000) / ratePerSecond);
+      const waitMs = Math.ceil((-tokens * 1000) / rate);
       if (waitMs > maxWaitMs) {
         tokens += 1;
         throw new ArmRequestError({
@@ -87,13 +131,21 @@ export const writeRateLimitPolicyName = "aksnapWriteRateLimit";
  * Pipeline policy: every write attempt (retries included — ARM counts each one) takes a token from
  * the subscription's bucket first. Placed per retry, so it sits inside the SDK's retry loop.
  */
-export function writeRateLimitPolicy(bucket: TokenBucket, onWait?: (waitedMs: number) => void): PipelinePolicy {
+export function writeRateLimitPolicy(
+  bucket: TokenBucket,
+  onWait?: (waitedMs: number) => void,
+  onCut?: (ratePerSecond: number) => void,
+): PipelinePolicy {
   return {
     name: writeRateLimitPolicyName,
     async sendRequest(request, next) {
       if (WRITE_METHODS.has(request.method.toUpperCase())) {
         const waited = await bucket.acquire(abortSignalOf(request.abortSignal));
         if (waited > 0) onWait?.(waited);
+        const response = await next(request);
+        // Only a write's 429 speaks about the write budget (reads have their own).
+        if (response.status === 429 && bucket.throttled()) onCut?.(bucket.rate());
+        return response;
       }
       return next(request);
     },

@@ -11,6 +11,7 @@ import { startEmulator, type RunningEmulator, type WorldFixture } from "../emula
 const SUB_STORM = "22222222-2222-2222-2222-222222222222";
 const SUB_SHAPED = "33333333-3333-3333-3333-333333333333";
 const SUB = "44444444-4444-4444-4444-444444444444";
+const SUB_CUT = "55555555-5555-5555-5555-555555555555";
 const RG = "rg";
 
 function subscription(subscriptionId: string) {
@@ -33,7 +34,7 @@ function subscription(subscriptionId: string) {
   };
 }
 
-const world: WorldFixture = { subscriptions: [subscription(SUB_STORM), subscription(SUB_SHAPED), subscription(SUB)] };
+const world: WorldFixture = { subscriptions: [subscription(SUB_STORM), subscription(SUB_SHAPED), subscription(SUB), subscription(SUB_CUT)] };
 const source = (subscriptionId: string) => agentPoolId({ subscriptionId, resourceGroup: RG, clusterName: "c1", agentPoolName: "pool1" });
 const snap = (subscriptionId: string, name: string) => ({ subscriptionId, resourceGroup: RG, name });
 
@@ -94,6 +95,16 @@ describe("a burst of writes against ARM's per-subscription write limiter", () =>
     const text = await registry.metrics();
     expect(text).toMatch(/aksnap_arm_write_rate_wait_seconds_count \d+/);
     expect(text).not.toContain('code="429"');
+  });
+
+  it("with a bucket larger than ARM's: ARM's first 429 halves our write rate (counted), and the burst still completes", async () => {
+    const { az, registry } = layer({ writeRate: { ratePerSecond: 50, burst: 50 } });
+    const results = await Promise.all(
+      Array.from({ length: BURST }, (_, i) => az.nodePoolSnapshots.put(snap(SUB_CUT, `cut${i}`), { location: "westeurope", sourceResourceId: source(SUB_CUT) })),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(emu.control.countRequests({ method: "PUT", status: 429 })).toBeGreaterThan(0);
+    expect(await registry.metrics()).toMatch(/aksnap_arm_write_rate_cuts_total [1-9]/);
   });
 
   it("a write that would wait past maxWaitMs is refused locally as throttled, never sent", async () => {

@@ -120,7 +120,8 @@ describe("engine decisions on a manual clock", () => {
 
   function req(method: string, path: string, body?: JsonValue, headers: Record<string, string> = {}): EmuRequest {
     const u = new URL(path, BASE);
-    return { method, path: u.pathname, query: u.searchParams, headers, body };
+    // Every ARM client sends a bearer token; the engine refuses requests without one.
+    return { method, path: u.pathname, query: u.searchParams, headers: { authorization: "Bearer engine-test", ...headers }, body };
   }
   function answer(d: Decision) {
     if (d.type !== "respond") throw new Error(`expected an answer, got ${d.type}`);
@@ -136,18 +137,18 @@ describe("engine decisions on a manual clock", () => {
     expect(statusUrl.startsWith(`${BASE}/subscriptions/${SUB}/providers/Microsoft.ContainerService/locations/westeurope/operations/`)).toBe(true);
     clock.advance(999);
     expect(answer(engine.decide(req("GET", statusUrl), BASE)).body).toMatchObject({ status: "InProgress" });
-    expect(answer(engine.decide(req("GET", `${POOL}?api-version=x`), BASE)).body).toMatchObject({ properties: { provisioningState: "Creating" } });
-    const conflict = answer(engine.decide(req("PUT", `${POOL}?api-version=x`, { properties: { count: 2 } }), BASE));
+    expect(answer(engine.decide(req("GET", `${POOL}?api-version=2026-06-01`), BASE)).body).toMatchObject({ properties: { provisioningState: "Creating" } });
+    const conflict = answer(engine.decide(req("PUT", `${POOL}?api-version=2026-06-01`, { properties: { count: 2 } }), BASE));
     expect(conflict).toMatchObject({ status: 409, body: { error: { code: "OperationNotAllowed" } } });
     clock.advance(1);
     expect(answer(engine.decide(req("GET", statusUrl), BASE)).body).toMatchObject({ status: "Succeeded", endTime: new Date(clock.now()).toISOString() });
-    expect(answer(engine.decide(req("GET", `${POOL}?api-version=x`), BASE)).body).toMatchObject({ properties: { provisioningState: "Succeeded", currentOrchestratorVersion: "1.33.3" } });
+    expect(answer(engine.decide(req("GET", `${POOL}?api-version=2026-06-01`), BASE)).body).toMatchObject({ properties: { provisioningState: "Succeeded", currentOrchestratorVersion: "1.33.3" } });
   });
 
   it("throttles writes per subscription and refills with time", () => {
     const clock = new ManualClock();
     const engine = new Engine({ world: demoWorld(), clock, rateLimits: { writes: { capacity: 2, refillPerSecond: 1 } } });
-    const snap = (n: string) => req("PUT", `/subscriptions/${SUB}/resourceGroups/rg-aks-snapshots/providers/Microsoft.ContainerService/snapshots/${n}?api-version=x`, { location: "westeurope", properties: { creationData: { sourceResourceId: POOL.replace("/extra", "/userpool") } } });
+    const snap = (n: string) => req("PUT", `/subscriptions/${SUB}/resourceGroups/rg-aks-snapshots/providers/Microsoft.ContainerService/snapshots/${n}?api-version=2026-06-01`, { location: "westeurope", properties: { creationData: { sourceResourceId: POOL.replace("/extra", "/userpool") } } });
     expect(answer(engine.decide(snap("a"), BASE)).status).toBe(201);
     expect(answer(engine.decide(snap("b"), BASE)).status).toBe(201);
     const throttled = answer(engine.decide(snap("c"), BASE));
@@ -156,14 +157,14 @@ describe("engine decisions on a manual clock", () => {
     clock.advance(1000);
     expect(answer(engine.decide(snap("c"), BASE))).toMatchObject({ status: 201, headers: { "x-ms-ratelimit-remaining-subscription-writes": "0" } });
     // Another subscription has its own bucket (and answers 404: it does not exist).
-    expect(answer(engine.decide(req("PUT", `/subscriptions/other/resourceGroups/rg/providers/Microsoft.ContainerService/snapshots/z?api-version=x`, { location: "westeurope" }), BASE)).status).toBe(404);
+    expect(answer(engine.decide(req("PUT", `/subscriptions/other/resourceGroups/rg/providers/Microsoft.ContainerService/snapshots/z?api-version=2026-06-01`, { location: "westeurope" }), BASE)).status).toBe(404);
   });
 
   it("faults come first and can be bypassed once waited out", () => {
     const engine = new Engine({ world: demoWorld(), clock: new ManualClock() });
     engine.faults.add({ path: "/agentPools/userpool$", times: 1, action: { kind: "delay", ms: 50 } });
     engine.faults.add({ path: "/agentPools/systempool$", times: 1, action: { kind: "reset" } });
-    const get = (p: string) => req("GET", `${POOL.replace("/extra", `/${p}`)}?api-version=x`);
+    const get = (p: string) => req("GET", `${POOL.replace("/extra", `/${p}`)}?api-version=2026-06-01`);
     expect(engine.decide(get("userpool"), BASE)).toMatchObject({ type: "delay", ms: 50 });
     expect(answer(engine.decide(get("userpool"), BASE, true)).status).toBe(200);
     expect(engine.decide(get("systempool"), BASE)).toMatchObject({ type: "reset", route: "ContainerService.AgentPools_Get" });

@@ -227,6 +227,7 @@ export function snapshotsPut(ctx: Ctx): EmuResponse {
     });
   }
   const cluster = ctx.state.get({ ...srcRef, kind: "managedCluster", name: srcRef.cluster ?? "" });
+  refuseSnapshotOfUnavailablePool(ctx, pool, cluster);
   const clusterLocation = str(cluster?.body["location"]) ?? "";
   if (normLocation(clusterLocation) !== normLocation(location)) {
     throw invalidParameter(
@@ -254,6 +255,36 @@ export function snapshotsPut(ctx: Ctx): EmuResponse {
   });
   ctx.state.upsert(r, id, created);
   return json(201, clone(created));
+}
+
+/** Pool states in which AKS is working on the pool: no snapshot can be taken of it then. */
+export const BUSY_POOL_STATES: readonly string[] = ["Creating", "Updating", "Upgrading", "Scaling", "UpgradingNodeImageVersion", "Deleting", "Starting", "Stopping", "Canceling"];
+
+/**
+ * AKS refuses to snapshot a pool while it or its cluster is being worked on, or while the cluster
+ * (or the pool) is stopped: 409 OperationNotAllowed, like any write that meets a busy cluster.
+ */
+function refuseSnapshotOfUnavailablePool(ctx: Ctx, pool: StoredResource, cluster: StoredResource | undefined): void {
+  const unwrapped = ctx.behaviour.conflictBody === "unwrapped";
+  const op = ctx.state.activeOperation(pool) ?? (cluster !== undefined ? ctx.state.activeOperation(cluster) : undefined);
+  if (op) throw conflict(ctx, `agent pool '${pool.ref.name}'`, op);
+  const poolState = str(propsOf(pool.body)["provisioningState"]) ?? "Succeeded";
+  const clusterState = cluster !== undefined ? (str(propsOf(cluster.body)["provisioningState"]) ?? "Succeeded") : "Succeeded";
+  const busy = [poolState, clusterState].find((st) => BUSY_POOL_STATES.some((b) => b.toLowerCase() === st.toLowerCase()));
+  if (busy !== undefined) {
+    throw operationNotAllowed(
+      `Operation is not allowed because there's an in progress ${busy} operation on agent pool '${pool.ref.name}' of managed cluster '${pool.ref.cluster ?? ""}'. Please wait for it to finish before starting a new operation. See https://aka.ms/aks-pending-operation for more details`,
+      unwrapped,
+    );
+  }
+  const stopped = [cluster, pool].find((r) => str(obj(r !== undefined ? propsOf(r.body)["powerState"] : undefined)?.["code"])?.toLowerCase() === "stopped");
+  if (stopped !== undefined) {
+    const what = stopped === pool ? `agent pool '${pool.ref.name}'` : `managed cluster '${pool.ref.cluster ?? ""}'`;
+    throw operationNotAllowed(
+      `Operation is not allowed because ${what} is stopped (powerState Stopped). Start it before taking a snapshot of agent pool '${pool.ref.name}'.`,
+      unwrapped,
+    );
+  }
 }
 
 export function snapshotsPatch(ctx: Ctx): EmuResponse {
@@ -410,6 +441,8 @@ export function agentPoolsPut(ctx: Ctx): EmuResponse {
   }
   const body = requireBody(ctx);
   const requested = propsOf(body);
+  // Agent pools carry their tags in properties.
+  tagsOf(requested);
   const clusterProps = propsOf(cluster.body);
   const clusterVersion = str(clusterProps["currentKubernetesVersion"]) ?? str(clusterProps["kubernetesVersion"]) ?? DEFAULT_KUBERNETES_VERSION;
   const snapshotId = nonEmpty(obj(requested["creationData"])?.["sourceResourceId"]);

@@ -71,7 +71,63 @@ export function tagsOf(body: JsonObject): JsonObject | undefined {
   for (const [k, v] of Object.entries(t)) {
     if (typeof v !== "string") throw invalidRequestContent(`The request content was invalid and could not be deserialized: tag '${k}' must be a string.`);
   }
+  checkTagRules(t);
   return t;
+}
+
+export const TAG_LIMITS = { count: 50, nameLength: 512, valueLength: 256 } as const;
+const TAG_NAME_RESERVED = /[<>%&\\?/]/;
+// Control characters are refused like the reserved ones.
+const TAG_NAME_CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * ARM's tag rules, applied to every PUT/PATCH that carries tags: at most 50, names ≤ 512 characters
+ * without `<>%&\?/` or control characters, values ≤ 256, names case-insensitive (two names that
+ * differ only in case are one name twice). Codes InvalidTagNameCharacters/InvalidTagNameLength/
+ * InvalidTagValueLength/InvalidTagCount/InvalidTagName: see docs/emulator.md for which are
+ * reconstructed.
+ */
+export function checkTagRules(tags: Readonly<Record<string, unknown>>): void {
+  const names = Object.keys(tags);
+  if (names.length > TAG_LIMITS.count) {
+    throw new ArmHttpError(400, {
+      code: "InvalidTagCount",
+      message: `The number of tags '${names.length}' exceeds the maximum of '${TAG_LIMITS.count}' tags per resource.`,
+    });
+  }
+  const reserved = names.filter((n) => TAG_NAME_RESERVED.test(n) || TAG_NAME_CONTROL.test(n));
+  if (reserved.length > 0) {
+    throw new ArmHttpError(400, {
+      code: "InvalidTagNameCharacters",
+      message: `The tag names '${reserved.join(",")}' have reserved characters '<,>,%,&,\\,?,/' or control characters.`,
+    });
+  }
+  for (const n of names) {
+    if (n.length > TAG_LIMITS.nameLength) {
+      throw new ArmHttpError(400, {
+        code: "InvalidTagNameLength",
+        message: `The tag name '${n}' exceeds the maximum length of '${TAG_LIMITS.nameLength}' characters.`,
+      });
+    }
+    const v = tags[n];
+    if (typeof v === "string" && v.length > TAG_LIMITS.valueLength) {
+      throw new ArmHttpError(400, {
+        code: "InvalidTagValueLength",
+        message: `The tag value '${v}' of tag '${n}' exceeds the maximum length of '${TAG_LIMITS.valueLength}' characters.`,
+      });
+    }
+  }
+  const seen = new Map<string, string>();
+  for (const n of names) {
+    const first = seen.get(n.toLowerCase());
+    if (first !== undefined) {
+      throw new ArmHttpError(400, {
+        code: "InvalidTagName",
+        message: `The tag names '${first}' and '${n}' differ only in case. Tag names are case-insensitive.`,
+      });
+    }
+    seen.set(n.toLowerCase(), n);
+  }
 }
 
 export function newETag(): string {

@@ -85,6 +85,13 @@ export interface EmulatorControl {
   setCopyError(id: string, error: CopyCompletionError | null): void;
   /** Ends every in-flight long-running operation now, with its planned outcome. */
   settleOperations(): void;
+  /**
+   * Puts an agent pool (or cluster) into a provisioningState without an operation, e.g. `Upgrading`
+   * or `Scaling` (busy: snapshots of it are refused with 409) and back to `Succeeded`.
+   */
+  setProvisioningState(id: string, provisioningState: string): JsonObject;
+  /** Sets a cluster's (or pool's) powerState.code: `Stopped` refuses snapshots of its pools with 409. */
+  setPowerState(id: string, code: "Running" | "Stopped"): JsonObject;
   operations(): OperationSummary[];
 }
 
@@ -252,6 +259,22 @@ export class Control implements EmulatorControl {
   settleOperations(): void {
     this.#engine.state.settleAll();
   }
+  setProvisioningState(id: string, provisioningState: string): JsonObject {
+    const res = this.#require(id);
+    if (res.ref.kind !== "agentPool" && res.ref.kind !== "managedCluster") throw new Error(`${id} is not an agent pool or managed cluster`);
+    const props = obj(res.body["properties"]) ?? {};
+    props["provisioningState"] = provisioningState;
+    res.body["properties"] = props;
+    return this.#render(res);
+  }
+  setPowerState(id: string, code: "Running" | "Stopped"): JsonObject {
+    const res = this.#require(id);
+    if (res.ref.kind !== "agentPool" && res.ref.kind !== "managedCluster") throw new Error(`${id} is not an agent pool or managed cluster`);
+    const props = obj(res.body["properties"]) ?? {};
+    props["powerState"] = { code };
+    res.body["properties"] = props;
+    return this.#render(res);
+  }
   operations(): OperationSummary[] {
     this.#engine.state.advance(this.now());
     return [...this.#engine.state.operations.values()].map((op) => ({
@@ -321,6 +344,7 @@ function parseBehaviour(v: unknown): Partial<Behaviour> {
     out.copyProgress = m;
   }
   if (v["autoCreateResourceGroups"] !== undefined) out.autoCreateResourceGroups = need(bool(v["autoCreateResourceGroups"]), "autoCreateResourceGroups");
+  if (v["requireBearerToken"] !== undefined) out.requireBearerToken = need(bool(v["requireBearerToken"]), "requireBearerToken");
   return out;
 }
 
@@ -625,6 +649,15 @@ function route(c: EmulatorControl, method: string, rest: string, q: URLSearchPar
       default:
         break;
     }
+  }
+  if (lower.startsWith("/provisioning-state/") && method === "PUT") {
+    const b = o(body, "body");
+    return ok(c.setProvisioningState(idFrom(path, "/provisioning-state"), need(str(b["provisioningState"]), "provisioningState")));
+  }
+  if (lower.startsWith("/power-state/") && method === "PUT") {
+    const code = str(o(body, "body")["code"]);
+    if (code !== "Running" && code !== "Stopped") throw new BadInput("code must be Running or Stopped");
+    return ok(c.setPowerState(idFrom(path, "/power-state"), code));
   }
   if (lower.startsWith("/completion/") && method === "PUT") {
     const b = o(body, "body");

@@ -1,6 +1,7 @@
 // The emulator without sockets: one ARM request in, one decision out (answer, drop the connection,
-// or wait then answer). Faults first, then api-version, then the subscription's token bucket, then
-// the route handler against the state settled to `now`. The HTTP layer only carries this out.
+// or wait then answer). Faults first, then the bearer token, then api-version, then the
+// subscription's token bucket, then the route handler against the state settled to `now`. The HTTP
+// layer only carries this out.
 
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
@@ -12,7 +13,15 @@ import { RateLimiter, requestClass } from "./ratelimit.ts";
 import { RequestLog } from "./requestlog.ts";
 import { matchRoute, pathSegments, type Route } from "./routes.ts";
 import { seedWorld } from "./seed.ts";
-import { DEFAULT_BEHAVIOUR, DEFAULT_RATE_LIMITS, DEFAULT_TIMING, type Behaviour, type RateLimitSettings, type Timing } from "./settings.ts";
+import {
+  DEFAULT_BEHAVIOUR,
+  DEFAULT_RATE_LIMITS,
+  DEFAULT_TIMING,
+  SUPPORTED_API_VERSIONS,
+  type Behaviour,
+  type RateLimitSettings,
+  type Timing,
+} from "./settings.ts";
 import { ArmState } from "./state.ts";
 import type { WorldFixture } from "./world.ts";
 
@@ -107,6 +116,11 @@ export class Engine {
     }
 
     const now = this.clock.now();
+    // ARM's front door authenticates before it looks at the route: even a 404 needs a token.
+    if (this.behaviour.requireBearerToken) {
+      const refused = authenticationFailed(req.headers["authorization"]);
+      if (refused !== undefined) return { type: "respond", route: routeName, response: withCommon(refused, requestId, req) };
+    }
     const apiVersion = queryCi(req.query, "api-version");
     if (match.type === "none") {
       return { type: "respond", route: routeName, response: withCommon(unknownRoute(segs, apiVersion), requestId, req) };
@@ -117,6 +131,10 @@ export class Engine {
         message: "The api-version query parameter (?api-version=) is required for all requests.",
       });
       return { type: "respond", route: routeName, response: withCommon(json(e.status, e.body()), requestId, req) };
+    }
+    const versionRefused = match.type === "route" ? unsupportedApiVersion(match.route, apiVersion, segs) : undefined;
+    if (versionRefused !== undefined) {
+      return { type: "respond", route: routeName, response: withCommon(json(versionRefused.status, versionRefused.body()), requestId, req) };
     }
     if (match.type === "methodNotAllowed") {
       const e = new ArmHttpError(405, {
@@ -221,13 +239,56 @@ function faultResponse(a: FaultAction): FaultAnswer {
         code: a.code ?? (status === 503 ? "ServiceUnavailable" : status === 504 ? "GatewayTimeout" : "InternalServerError"),
         message: a.message ?? "An internal error occurred while processing the request (injected fault).",
       });
-      return { type: "respond", response: json(status, e.body()) };
+      const headers: Record<string, string> = a.retryAfterSeconds !== undefined ? { "Retry-After": String(a.retryAfterSeconds) } : {};
+      return { type: "respond", response: json(status, e.body(), headers) };
     }
     case "error": {
       const e = new ArmHttpError(a.status, { code: a.code, message: a.message }, { unwrapped: a.unwrapped ?? false });
       return { type: "respond", response: json(a.status, e.body()) };
     }
   }
+}
+
+/**
+ * ARM's 401 for a missing or non-Bearer Authorization header (shape and messages as ARM sends them,
+ * with the WWW-Authenticate challenge). Any bearer token is accepted: there is no identity here.
+ */
+function authenticationFailed(header: string | undefined): EmuResponse | undefined {
+  if (header !== undefined && /^Bearer\s+\S+/i.test(header)) return undefined;
+  const message =
+    header === undefined || header.trim() === ""
+      ? "Authentication failed. The 'Authorization' header is missing."
+      : "Authentication failed. The 'Authorization' header is provided in an invalid format.";
+  const e = new ArmHttpError(401, { code: "AuthenticationFailed", message });
+  return json(401, e.body(), {
+    "WWW-Authenticate": `Bearer authorization_uri="https://login.microsoftonline.com/common", error="invalid_token", error_description="${message}"`,
+  });
+}
+
+// yyyy-mm-dd with an optional -preview/-beta/-alpha/-privatepreview suffix.
+const API_VERSION_SHAPE = /^\d{4}-\d{2}-\d{2}(-(preview|beta|alpha|privatepreview))?$/i;
+
+/**
+ * ARM refuses a malformed api-version with 400 InvalidApiVersionParameter and a well-formed one the
+ * provider does not serve with 400 NoRegisteredProviderFound (messages reconstructed from ARM's).
+ */
+function unsupportedApiVersion(route: Route, apiVersion: string | undefined, segs: readonly string[]): ArmHttpError | undefined {
+  if (apiVersion === undefined || apiVersion === "") return undefined;
+  const supported = SUPPORTED_API_VERSIONS[route.provider];
+  if (supported.some((v) => v.toLowerCase() === apiVersion.toLowerCase())) return undefined;
+  const list = [...supported].reverse().join(",");
+  if (!API_VERSION_SHAPE.test(apiVersion)) {
+    return new ArmHttpError(400, {
+      code: "InvalidApiVersionParameter",
+      message: `The api-version '${apiVersion}' is invalid. The supported versions are '${list}'.`,
+    });
+  }
+  const pi = segs.findIndex((s) => s.toLowerCase() === "providers");
+  const type = pi >= 0 ? segs.slice(pi + 2).filter((_, i) => i % 2 === 0).join("/") : "";
+  return new ArmHttpError(400, {
+    code: "NoRegisteredProviderFound",
+    message: `No registered resource provider found for location 'global' and API version '${apiVersion}' for type '${type}'. The supported api-versions are '${list}'.`,
+  });
 }
 
 function unknownRoute(segs: readonly string[], apiVersion: string | undefined): EmuResponse {

@@ -12,8 +12,8 @@ export type FaultAction =
       /** Header carrying retryAfterMs; default retry-after-ms. */
       readonly msHeader?: "retry-after-ms" | "x-ms-retry-after-ms";
     }
-  /** 5xx with an ARM error body (default 500 InternalServerError). */
-  | { readonly kind: "serverError"; readonly status?: number; readonly code?: string; readonly message?: string }
+  /** 5xx with an ARM error body (default 500 InternalServerError); with retryAfterSeconds, a Retry-After header (ARM's 503). */
+  | { readonly kind: "serverError"; readonly status?: number; readonly code?: string; readonly message?: string; readonly retryAfterSeconds?: number }
   /** Any status with any ARM error; `unwrapped` sends the bare `{"code",…}` body. */
   | { readonly kind: "error"; readonly status: number; readonly code: string; readonly message: string; readonly unwrapped?: boolean }
   /** Destroy the socket without answering (ECONNRESET at the client). */
@@ -129,9 +129,11 @@ function parseFaultAction(v: unknown): FaultAction {
       const status = num(v["status"]);
       const code = str(v["code"]);
       const message = str(v["message"]);
+      const retryAfterSeconds = num(v["retryAfterSeconds"]);
       return {
         kind,
         ...(status !== undefined ? { status } : {}),
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
         ...(code !== undefined ? { code } : {}),
         ...(message !== undefined ? { message } : {}),
       };

@@ -47,8 +47,15 @@ export const KIND_INFO: Readonly<Record<ResourceKind, KindInfo>> = {
   computeSnapshot: { provider: "Microsoft.Compute", type: "snapshots", armType: "Microsoft.Compute/snapshots" },
 };
 
+/**
+ * The id the emulator answers with. AKS's own ids spell the segment `resourcegroups` (real AKS GETs
+ * return `/subscriptions/x/resourcegroups/rg/providers/Microsoft.ContainerService/managedClusters/c`)
+ * while Compute keeps `resourceGroups`; so a client comparing ids with `===` fails here as it would
+ * against ARM.
+ */
 export function formatResourceId(ref: ResourceRef): string {
-  const rg = `/subscriptions/${ref.subscriptionId}/resourceGroups/${ref.resourceGroup}`;
+  const segment = KIND_INFO[ref.kind].provider === "Microsoft.ContainerService" ? "resourcegroups" : "resourceGroups";
+  const rg = `/subscriptions/${ref.subscriptionId}/${segment}/${ref.resourceGroup}`;
   switch (ref.kind) {
     case "managedCluster":
       return `${rg}/providers/Microsoft.ContainerService/managedClusters/${ref.name}`;

@@ -40,6 +40,8 @@ export interface Behaviour {
   readonly copyProgress: CopyProgressMode;
   /** Create unknown subscriptions/resource groups on first use instead of answering 404. */
   readonly autoCreateResourceGroups: boolean;
+  /** Answer 401 AuthenticationFailed to ARM requests without `Authorization: Bearer …` (as ARM does). */
+  readonly requireBearerToken: boolean;
 }
 
 export const DEFAULT_BEHAVIOUR: Behaviour = {
@@ -48,6 +50,18 @@ export const DEFAULT_BEHAVIOUR: Behaviour = {
   lroRetryAfterSeconds: undefined,
   copyProgress: "slowSources",
   autoCreateResourceGroups: false,
+  requireBearerToken: true,
+};
+
+/**
+ * The api-versions each provider answers; anything else is refused as ARM refuses it (400
+ * InvalidApiVersionParameter when malformed, NoRegisteredProviderFound when unknown). The SDK
+ * clients' versions (AKS 2026-06-01, Compute 2026-03-02), the official examples' versions, AKS's
+ * LRO status version 2017-08-31, and a few released versions between them.
+ */
+export const SUPPORTED_API_VERSIONS: Readonly<Record<"ContainerService" | "Compute", readonly string[]>> = {
+  ContainerService: ["2017-08-31", "2024-05-01", "2024-09-01", "2025-05-02-preview", "2025-10-01", "2026-06-01"],
+  Compute: ["2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02"],
 };
 
 export interface BucketSettings {

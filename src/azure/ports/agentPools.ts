@@ -3,10 +3,11 @@
 
 import { restorePoller, type AgentPool as SdkAgentPool } from "@azure/arm-containerservice";
 import type { ArmClients } from "../clients.ts";
+import type { CallOptions } from "../deadline.ts";
 import { agentPoolId, parseAgentPoolId, type AgentPoolRef } from "../ids.ts";
 import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
-import { attempt, bodyOf, goneIsDeleted, nothing, opt, portLro, scopeOf, tagsOf, withBody } from "./common.ts";
+import { attempt, bodyOf, goneIsDeleted, limitOf, nothing, opt, portLro, scopeOf, tagsOf, withBody } from "./common.ts";
 
 export interface ProvisioningError {
   readonly code: string;
@@ -63,21 +64,22 @@ export interface WriteConditions {
   readonly ifNoneMatch?: string;
 }
 
+/** Every method is bounded by the layer's deadline and `opts.signal` (see ../deadline.ts). */
 export interface AgentPoolsPort {
-  get(ref: AgentPoolRef): Promise<ArmResult<AgentPool>>;
-  beginCreateOrUpdate(ref: AgentPoolRef, spec: AgentPoolSpec, conditions?: WriteConditions): Promise<LroStart<AgentPool>>;
+  get(ref: AgentPoolRef, opts?: CallOptions): Promise<ArmResult<AgentPool>>;
+  beginCreateOrUpdate(ref: AgentPoolRef, spec: AgentPoolSpec, conditions?: WriteConditions, opts?: CallOptions): Promise<LroStart<AgentPool>>;
   /**
    * Upgrade an existing pool to a snapshot's Kubernetes version and node image: GET the pool, set
    * orchestratorVersion and creationData.sourceResourceId, PUT it back with If-Match on its eTag
    * (every other field unchanged, so nothing is reset by a partial body).
    */
-  beginUpgradeFromSnapshot(ref: AgentPoolRef, snapshot: { id: string; kubernetesVersion: string }): Promise<LroStart<AgentPool>>;
+  beginUpgradeFromSnapshot(ref: AgentPoolRef, snapshot: { id: string; kubernetesVersion: string }, opts?: CallOptions): Promise<LroStart<AgentPool>>;
   /** Node-image-only upgrade; with `snapshotId`, to that snapshot's image (AKSSnapshotId header). */
-  beginUpgradeNodeImage(ref: AgentPoolRef, snapshotId?: string): Promise<LroStart<undefined>>;
+  beginUpgradeNodeImage(ref: AgentPoolRef, snapshotId?: string, opts?: CallOptions): Promise<LroStart<undefined>>;
   /** An absent pool or cluster (204 or 404) is success. */
-  beginDelete(ref: AgentPoolRef): Promise<LroStart<undefined>>;
+  beginDelete(ref: AgentPoolRef, opts?: CallOptions): Promise<LroStart<undefined>>;
   /** Succeeded value: the pool for createOrUpdate/upgradeFromSnapshot; undefined for delete and node-image upgrades (GET the pool). */
-  checkOperation(resumeToken: string): Promise<LroCheck<AgentPool | undefined>>;
+  checkOperation(resumeToken: string, opts?: CallOptions): Promise<LroCheck<AgentPool | undefined>>;
 }
 
 export function toAgentPool(p: SdkAgentPool, asked: AgentPoolRef): AgentPool {
@@ -135,33 +137,46 @@ export function createAgentPoolsPort(clients: ArmClients, now: () => number): Ag
     port: "agent pools",
     idOf: agentPoolId,
     parseId: parseAgentPoolId,
-    provisioningError: async (c, ref) =>
-      (await c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName)).status?.provisioningError,
+    provisioningError: async (c, ref, abortSignal) =>
+      (await c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName, { abortSignal })).status?.provisioningError,
   });
 
   // A synchronous success always carries the pool; narrow the type for callers.
-  const put = async (ref: AgentPoolRef, body: SdkAgentPool, conditions?: WriteConditions): Promise<LroStart<AgentPool>> =>
+  const put = async (ref: AgentPoolRef, body: SdkAgentPool, conditions: WriteConditions | undefined, opts: CallOptions | undefined): Promise<LroStart<AgentPool>> =>
     withBody(
-      await lro.start(ref, "createOrUpdate", bodyOf(toAgentPool, ref), (c) =>
-        c.containerService.agentPools.createOrUpdate(ref.resourceGroup, ref.clusterName, ref.agentPoolName, body, {
-          ...opt("ifMatch", conditions?.ifMatch),
-          ...opt("ifNoneMatch", conditions?.ifNoneMatch),
-        }),
+      await lro.start(
+        ref,
+        "createOrUpdate",
+        bodyOf(toAgentPool, ref),
+        (c, abortSignal) =>
+          c.containerService.agentPools.createOrUpdate(ref.resourceGroup, ref.clusterName, ref.agentPoolName, body, {
+            abortSignal,
+            ...opt("ifMatch", conditions?.ifMatch),
+            ...opt("ifNoneMatch", conditions?.ifNoneMatch),
+          }),
+        opts,
       ),
       "agent pool",
     );
 
   return {
-    get: (ref) =>
-      attempt(now, async () =>
-        toAgentPool(await clients.forSubscription(ref.subscriptionId).containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName), ref),
+    get: (ref, opts) =>
+      attempt(now, limitOf(clients, opts), async (abortSignal) =>
+        toAgentPool(
+          await clients
+            .forSubscription(ref.subscriptionId)
+            .containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName, { abortSignal }),
+          ref,
+        ),
       ),
 
-    beginCreateOrUpdate: (ref, spec, conditions) => put(ref, toSdkAgentPool(spec), conditions),
+    beginCreateOrUpdate: (ref, spec, conditions, opts) => put(ref, toSdkAgentPool(spec), conditions, opts),
 
-    beginUpgradeFromSnapshot: async (ref, snapshot) => {
+    beginUpgradeFromSnapshot: async (ref, snapshot, opts) => {
       const c = clients.forSubscription(ref.subscriptionId);
-      const current = await attempt(now, () => c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName));
+      const current = await attempt(now, limitOf(clients, opts), (abortSignal) =>
+        c.containerService.agentPools.get(ref.resourceGroup, ref.clusterName, ref.agentPoolName, { abortSignal }),
+      );
       if (!current.ok) return { kind: "failed", error: current.error };
       // The snapshot decides the node image; keeping the old one would contradict it.
       const { nodeImageVersion: _oldImage, ...rest } = current.value;
@@ -170,32 +185,45 @@ export function createAgentPoolsPort(clients: ArmClients, now: () => number): Ag
         orchestratorVersion: snapshot.kubernetesVersion,
         creationData: { sourceResourceId: snapshot.id },
       };
-      return put(ref, body, opt("ifMatch", current.value.eTag));
+      return put(ref, body, opt("ifMatch", current.value.eTag), opts);
     },
 
-    beginUpgradeNodeImage: (ref, snapshotId) =>
-      lro.start(ref, "upgradeNodeImage", nothing, (c) =>
-        c.containerService.agentPools.upgradeNodeImageVersion(ref.resourceGroup, ref.clusterName, ref.agentPoolName, {
-          // AKS reads the target image from this request header, not from a body.
-          ...(snapshotId !== undefined ? { requestOptions: { headers: { AKSSnapshotId: snapshotId } } } : {}),
-        }),
+    beginUpgradeNodeImage: (ref, snapshotId, opts) =>
+      lro.start(
+        ref,
+        "upgradeNodeImage",
+        nothing,
+        (c, abortSignal) =>
+          c.containerService.agentPools.upgradeNodeImageVersion(ref.resourceGroup, ref.clusterName, ref.agentPoolName, {
+            abortSignal,
+            // AKS reads the target image from this request header, not from a body.
+            ...(snapshotId !== undefined ? { requestOptions: { headers: { AKSSnapshotId: snapshotId } } } : {}),
+          }),
+        opts,
       ),
 
     // The pool (or its cluster) is already gone: that is what a delete wants.
-    beginDelete: async (ref) =>
+    beginDelete: async (ref, opts) =>
       goneIsDeleted(
-        await lro.start(ref, "delete", nothing, (c) => c.containerService.agentPools.delete(ref.resourceGroup, ref.clusterName, ref.agentPoolName)),
+        await lro.start(
+          ref,
+          "delete",
+          nothing,
+          (c, abortSignal) => c.containerService.agentPools.delete(ref.resourceGroup, ref.clusterName, ref.agentPoolName, { abortSignal }),
+          opts,
+        ),
       ),
 
-    checkOperation: async (resumeToken) => {
+    checkOperation: async (resumeToken, opts) => {
       const op = lro.resume(resumeToken);
+      const ap = (c: typeof op.clients) => c.containerService.agentPools;
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toAgentPool, op.ref), (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.createOrUpdate));
+          return lro.check(op, bodyOf(toAgentPool, op.ref), (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).createOrUpdate, { abortSignal }), opts);
         case "upgradeNodeImage":
-          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.upgradeNodeImageVersion));
+          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).upgradeNodeImageVersion, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.agentPools.delete));
+          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).delete, { abortSignal }), opts);
       }
     },
   };

@@ -2,18 +2,39 @@
 // the header fields of a tracked resource, listing by tag, and the begin/check plumbing of LROs.
 
 import type { ArmClients, SubscriptionClients } from "../clients.ts";
+import { bounded, type CallOptions } from "../deadline.ts";
 import { toArmError } from "../errors.ts";
 import { parseResourceId, type GroupResourceRef } from "../ids.ts";
 import { checkLro, decodeResumeToken, startLro, type LroAction, type LroContext, type LroTarget, type ResumeToken, type SdkPoller } from "../lro.ts";
 import { fail, ok, type ArmResult, type LroCheck, type LroStart } from "../result.ts";
 
-/** Runs one SDK call; any throw becomes a classified ArmError. `fn` must not return a poller. */
-export async function attempt<T>(now: () => number, fn: () => Promise<T>): Promise<ArmResult<T>> {
-  try {
-    return ok(await fn());
-  } catch (e) {
-    return fail(toArmError(e, now()));
-  }
+/** How long one call may take, and the caller's signal: `bounded` combines them. */
+export interface CallLimit {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export function limitOf(clients: Pick<ArmClients, "timeoutMs">, opts: CallOptions | undefined): CallLimit {
+  return { timeoutMs: clients.timeoutMs, signal: opts?.signal };
+}
+
+/**
+ * Runs one SDK call, bounded by `limit` (the SDK gets the combined signal); any throw becomes a
+ * classified ArmError. `fn` must not return a poller.
+ */
+export async function attempt<T>(now: () => number, limit: CallLimit, fn: (signal: AbortSignal) => Promise<T>): Promise<ArmResult<T>> {
+  return bounded(
+    limit.timeoutMs,
+    limit.signal,
+    async (signal) => {
+      try {
+        return ok(await fn(signal));
+      } catch (e) {
+        return fail<T>(toArmError(e, now()));
+      }
+    },
+    (error) => fail<T>(error),
+  );
 }
 
 export async function collect<T>(pages: AsyncIterable<T>): Promise<T[]> {
@@ -77,13 +98,14 @@ export interface ListByTagQuery {
  */
 export async function listTagged<S extends { tags?: Record<string, string> }, T>(
   now: () => number,
+  limit: CallLimit,
   query: ListByTagQuery,
-  listByResourceGroup: (resourceGroup: string) => AsyncIterable<S>,
+  listByResourceGroup: (resourceGroup: string, signal: AbortSignal) => AsyncIterable<S>,
   to: (s: S, asked: { subscriptionId: string; resourceGroup: string }) => T,
 ): Promise<ArmResult<T[]>> {
   const out: T[] = [];
   for (const resourceGroup of query.resourceGroups) {
-    const page = await attempt(now, () => collect(listByResourceGroup(resourceGroup)));
+    const page = await attempt(now, limit, (signal) => collect(listByResourceGroup(resourceGroup, signal)));
     if (!page.ok) return page;
     for (const s of page.value) {
       if (hasTag(s.tags, query.tag)) out.push(to(s, { subscriptionId: query.subscriptionId, resourceGroup }));
@@ -133,7 +155,11 @@ export interface LroResource<Ref> {
   readonly idOf: (ref: Ref) => string;
   readonly parseId: (id: string) => Ref | undefined;
   /** AKS: a failed operation's cause is the resource's status.provisioningError (re-GET). */
-  readonly provisioningError?: (c: SubscriptionClients, ref: Ref) => Promise<{ code?: string; message?: string } | undefined>;
+  readonly provisioningError?: (
+    c: SubscriptionClients,
+    ref: Ref,
+    signal: AbortSignal,
+  ) => Promise<{ code?: string; message?: string } | undefined>;
 }
 
 /** A decoded resume token of the port's own target, with the resource and clients it names. */
@@ -144,16 +170,30 @@ export interface ResumedLro<Ref> {
 }
 
 export interface PortLro<Ref, R> {
-  /** Sends the operation's initial request with the clients of `ref`'s subscription. */
-  start<T>(ref: Ref, action: LroAction, map: (r: R | undefined) => T, begin: (c: SubscriptionClients) => SdkPoller<R>): Promise<LroStart<T>>;
+  /**
+   * Sends the operation's initial request with the clients of `ref`'s subscription, bounded by the
+   * port's deadline and `opts.signal`; `begin` must pass `signal` to the SDK as its abortSignal.
+   */
+  start<T>(
+    ref: Ref,
+    action: LroAction,
+    map: (r: R | undefined) => T,
+    begin: (c: SubscriptionClients, signal: AbortSignal) => SdkPoller<R>,
+    opts?: CallOptions,
+  ): Promise<LroStart<T>>;
   /** Throws on a token this port did not make (a programmer error, not an ARM failure). */
   resume(resumeToken: string): ResumedLro<Ref>;
-  /** Polls the resumed operation once; `restore` rebuilds its SDK poller. */
-  check<T>(op: ResumedLro<Ref>, map: (r: R | undefined) => T, restore: (c: SubscriptionClients, sdkState: string) => SdkPoller<R>): Promise<LroCheck<T>>;
+  /** Polls the resumed operation once, bounded like `start`; `restore` rebuilds its SDK poller. */
+  check<T>(
+    op: ResumedLro<Ref>,
+    map: (r: R | undefined) => T,
+    restore: (c: SubscriptionClients, sdkState: string, signal: AbortSignal) => SdkPoller<R>,
+    opts?: CallOptions,
+  ): Promise<LroCheck<T>>;
 }
 
 export function portLro<Ref extends { readonly subscriptionId: string }, R>(clients: ArmClients, now: () => number, res: LroResource<Ref>): PortLro<Ref, R> {
-  const ctx = <T>(c: SubscriptionClients, ref: Ref, action: LroAction, map: (r: R | undefined) => T): LroContext<R, T> => {
+  const ctx = <T>(c: SubscriptionClients, ref: Ref, action: LroAction, map: (r: R | undefined) => T, signal: AbortSignal): LroContext<R, T> => {
     const pe = res.provisioningError;
     return {
       target: res.target,
@@ -162,13 +202,19 @@ export function portLro<Ref extends { readonly subscriptionId: string }, R>(clie
       resourceId: res.idOf(ref),
       now,
       map,
-      ...(pe === undefined ? {} : { provisioningError: () => pe(c, ref) }),
+      signal,
+      ...(pe === undefined ? {} : { provisioningError: () => pe(c, ref, signal) }),
     };
   };
   return {
-    start: (ref, action, map, begin) => {
+    start: (ref, action, map, begin, opts) => {
       const c = clients.forSubscription(ref.subscriptionId);
-      return startLro(ctx(c, ref, action, map), () => begin(c));
+      return bounded(
+        clients.timeoutMs,
+        opts?.signal,
+        (signal) => startLro(ctx(c, ref, action, map, signal), () => begin(c, signal)),
+        (error) => ({ kind: "failed", error }),
+      );
     },
     resume: (resumeToken) => {
       const token = decodeResumeToken(resumeToken);
@@ -178,7 +224,14 @@ export function portLro<Ref extends { readonly subscriptionId: string }, R>(clie
       }
       return { token, ref, clients: clients.forSubscription(token.subscriptionId) };
     },
-    check: (op, map, restore) => checkLro(ctx(op.clients, op.ref, op.token.action, map), (s) => restore(op.clients, s), op.token),
+    // A check cut short says nothing about the operation: keep the token (unknown), retry later.
+    check: (op, map, restore, opts) =>
+      bounded(
+        clients.timeoutMs,
+        opts?.signal,
+        (signal) => checkLro(ctx(op.clients, op.ref, op.token.action, map, signal), (s) => restore(op.clients, s, signal), op.token),
+        (error) => ({ kind: "unknown", error }),
+      ),
   };
 }
 

@@ -3,6 +3,7 @@
 
 import { restorePoller, type Snapshot as SdkComputeSnapshot } from "@azure/arm-compute";
 import type { ArmClients } from "../clients.ts";
+import type { CallOptions } from "../deadline.ts";
 import { computeSnapshotId, parseComputeSnapshotId, type GroupResourceRef } from "../ids.ts";
 import { normalizeProvisioningState, snapshotReadiness, type CopyProgress, type Readiness } from "../provisioning.ts";
 import { ok, type ArmResult, type LroCheck, type LroStart } from "../result.ts";
@@ -11,6 +12,7 @@ import {
   bodyOf,
   goneIsDeleted,
   iso,
+  limitOf,
   listTagged,
   nothing,
   opt,
@@ -45,17 +47,18 @@ export interface ComputeSnapshotSpec {
   readonly tags?: Record<string, string>;
 }
 
+/** Every method is bounded by the layer's deadline and `opts.signal` (see ../deadline.ts). */
 export interface ComputeSnapshotsPort {
-  get(ref: GroupResourceRef): Promise<ArmResult<ComputeSnapshot>>;
+  get(ref: GroupResourceRef, opts?: CallOptions): Promise<ArmResult<ComputeSnapshot>>;
   /** GET and decide readiness (provisioningState, completionPercent, copyCompletionError, snapshotAccessState). */
-  readiness(ref: GroupResourceRef): Promise<ArmResult<{ snapshot: ComputeSnapshot; readiness: Readiness }>>;
-  beginCreate(ref: GroupResourceRef, spec: ComputeSnapshotSpec): Promise<LroStart<ComputeSnapshot>>;
+  readiness(ref: GroupResourceRef, opts?: CallOptions): Promise<ArmResult<{ snapshot: ComputeSnapshot; readiness: Readiness }>>;
+  beginCreate(ref: GroupResourceRef, spec: ComputeSnapshotSpec, opts?: CallOptions): Promise<LroStart<ComputeSnapshot>>;
   /** An absent snapshot (204 or 404) is success. */
-  beginDelete(ref: GroupResourceRef): Promise<LroStart<undefined>>;
+  beginDelete(ref: GroupResourceRef, opts?: CallOptions): Promise<LroStart<undefined>>;
   /** Snapshots in the given resource groups carrying the tag (filtered client-side: ARM has no tag filter here). */
-  listByTag(query: ListByTagQuery): Promise<ArmResult<ComputeSnapshot[]>>;
+  listByTag(query: ListByTagQuery, opts?: CallOptions): Promise<ArmResult<ComputeSnapshot[]>>;
   /** Succeeded value: the snapshot after a create; undefined after a delete. */
-  checkOperation(resumeToken: string): Promise<LroCheck<ComputeSnapshot | undefined>>;
+  checkOperation(resumeToken: string, opts?: CallOptions): Promise<LroCheck<ComputeSnapshot | undefined>>;
 }
 
 export function toComputeSnapshot(s: SdkComputeSnapshot, asked: { subscriptionId: string; resourceGroup: string; name?: string }): ComputeSnapshot {
@@ -83,46 +86,65 @@ export function createComputeSnapshotsPort(clients: ArmClients, now: () => numbe
     idOf: computeSnapshotId,
     parseId: parseComputeSnapshotId,
   });
-  const get = (ref: GroupResourceRef): Promise<ArmResult<ComputeSnapshot>> =>
-    attempt(now, async () => toComputeSnapshot(await clients.forSubscription(ref.subscriptionId).compute.snapshots.get(ref.resourceGroup, ref.name), ref));
+  const get = (ref: GroupResourceRef, opts?: CallOptions): Promise<ArmResult<ComputeSnapshot>> =>
+    attempt(now, limitOf(clients, opts), async (abortSignal) =>
+      toComputeSnapshot(await clients.forSubscription(ref.subscriptionId).compute.snapshots.get(ref.resourceGroup, ref.name, { abortSignal }), ref),
+    );
 
   return {
     get,
 
-    readiness: async (ref) => {
-      const r = await get(ref);
+    readiness: async (ref, opts) => {
+      const r = await get(ref, opts);
       return r.ok ? ok({ snapshot: r.value, readiness: snapshotReadiness(r.value) }) : r;
     },
 
-    beginCreate: async (ref, spec) =>
+    beginCreate: async (ref, spec, opts) =>
       withBody(
-        await lro.start(ref, "createOrUpdate", bodyOf(toComputeSnapshot, ref), (c) =>
-          c.compute.snapshots.createOrUpdate(ref.resourceGroup, ref.name, {
-            location: spec.location,
-            tags: { ...(spec.tags ?? {}) },
-            incremental: spec.incremental ?? true,
-            creationData: { createOption: spec.createOption ?? "Copy", sourceResourceId: spec.sourceResourceId },
-            ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
-          }),
+        await lro.start(
+          ref,
+          "createOrUpdate",
+          bodyOf(toComputeSnapshot, ref),
+          (c, abortSignal) =>
+            c.compute.snapshots.createOrUpdate(
+              ref.resourceGroup,
+              ref.name,
+              {
+                location: spec.location,
+                tags: { ...(spec.tags ?? {}) },
+                incremental: spec.incremental ?? true,
+                creationData: { createOption: spec.createOption ?? "Copy", sourceResourceId: spec.sourceResourceId },
+                ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
+              },
+              { abortSignal },
+            ),
+          opts,
         ),
         "snapshot",
       ),
 
-    beginDelete: async (ref) =>
-      goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.compute.snapshots.delete(ref.resourceGroup, ref.name))),
+    beginDelete: async (ref, opts) =>
+      goneIsDeleted(
+        await lro.start(ref, "delete", nothing, (c, abortSignal) => c.compute.snapshots.delete(ref.resourceGroup, ref.name, { abortSignal }), opts),
+      ),
 
-    listByTag: async (query) => {
+    listByTag: async (query, opts) => {
       const ops = clients.forSubscription(query.subscriptionId).compute.snapshots;
-      return listTagged(now, query, (resourceGroup) => ops.listByResourceGroup(resourceGroup), toComputeSnapshot);
+      return listTagged(now, limitOf(clients, opts), query, (resourceGroup, abortSignal) => ops.listByResourceGroup(resourceGroup, { abortSignal }), toComputeSnapshot);
     },
 
-    checkOperation: async (resumeToken) => {
+    checkOperation: async (resumeToken, opts) => {
       const op = lro.resume(resumeToken);
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toComputeSnapshot, op.ref), (c, s) => restorePoller(c.compute, s, c.compute.snapshots.createOrUpdate));
+          return lro.check(
+            op,
+            bodyOf(toComputeSnapshot, op.ref),
+            (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.snapshots.createOrUpdate, { abortSignal }),
+            opts,
+          );
         case "delete":
-          return lro.check(op, nothing, (c, s) => restorePoller(c.compute, s, c.compute.snapshots.delete));
+          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.snapshots.delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a compute snapshot operation");
       }

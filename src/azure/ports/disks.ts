@@ -3,6 +3,7 @@
 
 import { restorePoller, type Disk as SdkDisk } from "@azure/arm-compute";
 import type { ArmClients } from "../clients.ts";
+import type { CallOptions } from "../deadline.ts";
 import { diskId, parseDiskId, type GroupResourceRef } from "../ids.ts";
 import { normalizeProvisioningState, type CopyProgress } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
@@ -11,6 +12,7 @@ import {
   bodyOf,
   goneIsDeleted,
   iso,
+  limitOf,
   listTagged,
   nothing,
   opt,
@@ -45,14 +47,15 @@ export interface DiskFromSnapshotSpec {
   readonly tags?: Record<string, string>;
 }
 
+/** Every method is bounded by the layer's deadline and `opts.signal` (see ../deadline.ts). */
 export interface DisksPort {
-  get(ref: GroupResourceRef): Promise<ArmResult<ManagedDisk>>;
-  beginCreate(ref: GroupResourceRef, spec: DiskFromSnapshotSpec): Promise<LroStart<ManagedDisk>>;
+  get(ref: GroupResourceRef, opts?: CallOptions): Promise<ArmResult<ManagedDisk>>;
+  beginCreate(ref: GroupResourceRef, spec: DiskFromSnapshotSpec, opts?: CallOptions): Promise<LroStart<ManagedDisk>>;
   /** An absent disk (204 or 404) is success. */
-  beginDelete(ref: GroupResourceRef): Promise<LroStart<undefined>>;
-  listByTag(query: ListByTagQuery): Promise<ArmResult<ManagedDisk[]>>;
+  beginDelete(ref: GroupResourceRef, opts?: CallOptions): Promise<LroStart<undefined>>;
+  listByTag(query: ListByTagQuery, opts?: CallOptions): Promise<ArmResult<ManagedDisk[]>>;
   /** Succeeded value: the disk after a create; undefined after a delete. */
-  checkOperation(resumeToken: string): Promise<LroCheck<ManagedDisk | undefined>>;
+  checkOperation(resumeToken: string, opts?: CallOptions): Promise<LroCheck<ManagedDisk | undefined>>;
 }
 
 export function toManagedDisk(d: SdkDisk, asked: { subscriptionId: string; resourceGroup: string; name?: string }): ManagedDisk {
@@ -76,38 +79,51 @@ export function createDisksPort(clients: ArmClients, now: () => number): DisksPo
   const lro = portLro<GroupResourceRef, SdkDisk | void>(clients, now, { target: "disk", port: "disks", idOf: diskId, parseId: parseDiskId });
 
   return {
-    get: (ref) =>
-      attempt(now, async () => toManagedDisk(await clients.forSubscription(ref.subscriptionId).compute.disks.get(ref.resourceGroup, ref.name), ref)),
+    get: (ref, opts) =>
+      attempt(now, limitOf(clients, opts), async (abortSignal) =>
+        toManagedDisk(await clients.forSubscription(ref.subscriptionId).compute.disks.get(ref.resourceGroup, ref.name, { abortSignal }), ref),
+      ),
 
-    beginCreate: async (ref, spec) =>
+    beginCreate: async (ref, spec, opts) =>
       withBody(
-        await lro.start(ref, "createOrUpdate", bodyOf(toManagedDisk, ref), (c) =>
-          c.compute.disks.createOrUpdate(ref.resourceGroup, ref.name, {
-            location: spec.location,
-            tags: { ...(spec.tags ?? {}) },
-            creationData: { createOption: "Copy", sourceResourceId: spec.sourceSnapshotId },
-            ...opt("diskSizeGB", spec.diskSizeGB),
-            ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
-            ...opt("zones", spec.zones === undefined ? undefined : [...spec.zones]),
-          }),
+        await lro.start(
+          ref,
+          "createOrUpdate",
+          bodyOf(toManagedDisk, ref),
+          (c, abortSignal) =>
+            c.compute.disks.createOrUpdate(
+              ref.resourceGroup,
+              ref.name,
+              {
+                location: spec.location,
+                tags: { ...(spec.tags ?? {}) },
+                creationData: { createOption: "Copy", sourceResourceId: spec.sourceSnapshotId },
+                ...opt("diskSizeGB", spec.diskSizeGB),
+                ...opt("sku", spec.skuName === undefined ? undefined : { name: spec.skuName }),
+                ...opt("zones", spec.zones === undefined ? undefined : [...spec.zones]),
+              },
+              { abortSignal },
+            ),
+          opts,
         ),
         "disk",
       ),
 
-    beginDelete: async (ref) => goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.compute.disks.delete(ref.resourceGroup, ref.name))),
+    beginDelete: async (ref, opts) =>
+      goneIsDeleted(await lro.start(ref, "delete", nothing, (c, abortSignal) => c.compute.disks.delete(ref.resourceGroup, ref.name, { abortSignal }), opts)),
 
-    listByTag: async (query) => {
+    listByTag: async (query, opts) => {
       const ops = clients.forSubscription(query.subscriptionId).compute.disks;
-      return listTagged(now, query, (resourceGroup) => ops.listByResourceGroup(resourceGroup), toManagedDisk);
+      return listTagged(now, limitOf(clients, opts), query, (resourceGroup, abortSignal) => ops.listByResourceGroup(resourceGroup, { abortSignal }), toManagedDisk);
     },
 
-    checkOperation: async (resumeToken) => {
+    checkOperation: async (resumeToken, opts) => {
       const op = lro.resume(resumeToken);
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toManagedDisk, op.ref), (c, s) => restorePoller(c.compute, s, c.compute.disks.createOrUpdate));
+          return lro.check(op, bodyOf(toManagedDisk, op.ref), (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.disks.createOrUpdate, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s) => restorePoller(c.compute, s, c.compute.disks.delete));
+          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.disks.delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a disk operation");
       }

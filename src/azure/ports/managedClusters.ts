@@ -3,11 +3,12 @@
 
 import { restorePoller, type ManagedCluster as SdkManagedCluster } from "@azure/arm-containerservice";
 import type { ArmClients } from "../clients.ts";
+import type { CallOptions } from "../deadline.ts";
 import { managedClusterId, parseManagedClusterId, type ManagedClusterRef } from "../ids.ts";
 import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
 import type { ProvisioningError, WriteConditions } from "./agentPools.ts";
-import { attempt, bodyOf, goneIsDeleted, nothing, opt, portLro, scopeOf, tagsOf, withBody, type TrackedResource } from "./common.ts";
+import { attempt, bodyOf, goneIsDeleted, limitOf, nothing, opt, portLro, scopeOf, tagsOf, withBody, type TrackedResource } from "./common.ts";
 
 export interface ClusterAgentPoolProfile {
   readonly name: string;
@@ -54,13 +55,19 @@ export interface ManagedClusterCreateSpec {
   };
 }
 
+/** Every method is bounded by the layer's deadline and `opts.signal` (see ../deadline.ts). */
 export interface ManagedClustersPort {
-  get(ref: ManagedClusterRef): Promise<ArmResult<ManagedCluster>>;
-  beginCreate(ref: ManagedClusterRef, spec: ManagedClusterCreateSpec, conditions?: WriteConditions): Promise<LroStart<ManagedCluster>>;
+  get(ref: ManagedClusterRef, opts?: CallOptions): Promise<ArmResult<ManagedCluster>>;
+  beginCreate(
+    ref: ManagedClusterRef,
+    spec: ManagedClusterCreateSpec,
+    conditions?: WriteConditions,
+    opts?: CallOptions,
+  ): Promise<LroStart<ManagedCluster>>;
   /** An absent cluster (204 or 404) is success. */
-  beginDelete(ref: ManagedClusterRef): Promise<LroStart<undefined>>;
+  beginDelete(ref: ManagedClusterRef, opts?: CallOptions): Promise<LroStart<undefined>>;
   /** Succeeded value: the cluster after a create; undefined after a delete. */
-  checkOperation(resumeToken: string): Promise<LroCheck<ManagedCluster | undefined>>;
+  checkOperation(resumeToken: string, opts?: CallOptions): Promise<LroCheck<ManagedCluster | undefined>>;
 }
 
 export function toManagedCluster(m: SdkManagedCluster, asked: ManagedClusterRef): ManagedCluster {
@@ -125,36 +132,55 @@ export function createManagedClustersPort(clients: ArmClients, now: () => number
     port: "managed clusters",
     idOf: managedClusterId,
     parseId: parseManagedClusterId,
-    provisioningError: async (c, ref) => (await c.containerService.managedClusters.get(ref.resourceGroup, ref.clusterName)).status?.provisioningError,
+    provisioningError: async (c, ref, abortSignal) =>
+      (await c.containerService.managedClusters.get(ref.resourceGroup, ref.clusterName, { abortSignal })).status?.provisioningError,
   });
 
   return {
-    get: (ref) =>
-      attempt(now, async () =>
-        toManagedCluster(await clients.forSubscription(ref.subscriptionId).containerService.managedClusters.get(ref.resourceGroup, ref.clusterName), ref),
+    get: (ref, opts) =>
+      attempt(now, limitOf(clients, opts), async (abortSignal) =>
+        toManagedCluster(
+          await clients.forSubscription(ref.subscriptionId).containerService.managedClusters.get(ref.resourceGroup, ref.clusterName, { abortSignal }),
+          ref,
+        ),
       ),
 
-    beginCreate: async (ref, spec, conditions) =>
+    beginCreate: async (ref, spec, conditions, opts) =>
       withBody(
-        await lro.start(ref, "createOrUpdate", bodyOf(toManagedCluster, ref), (c) =>
-          c.containerService.managedClusters.createOrUpdate(ref.resourceGroup, ref.clusterName, toSdkCluster(spec), {
-            ...opt("ifMatch", conditions?.ifMatch),
-            ...opt("ifNoneMatch", conditions?.ifNoneMatch),
-          }),
+        await lro.start(
+          ref,
+          "createOrUpdate",
+          bodyOf(toManagedCluster, ref),
+          (c, abortSignal) =>
+            c.containerService.managedClusters.createOrUpdate(ref.resourceGroup, ref.clusterName, toSdkCluster(spec), {
+              abortSignal,
+              ...opt("ifMatch", conditions?.ifMatch),
+              ...opt("ifNoneMatch", conditions?.ifNoneMatch),
+            }),
+          opts,
         ),
         "managed cluster",
       ),
 
-    beginDelete: async (ref) =>
-      goneIsDeleted(await lro.start(ref, "delete", nothing, (c) => c.containerService.managedClusters.delete(ref.resourceGroup, ref.clusterName))),
+    beginDelete: async (ref, opts) =>
+      goneIsDeleted(
+        await lro.start(
+          ref,
+          "delete",
+          nothing,
+          (c, abortSignal) => c.containerService.managedClusters.delete(ref.resourceGroup, ref.clusterName, { abortSignal }),
+          opts,
+        ),
+      ),
 
-    checkOperation: async (resumeToken) => {
+    checkOperation: async (resumeToken, opts) => {
       const op = lro.resume(resumeToken);
+      const mc = (c: typeof op.clients) => c.containerService.managedClusters;
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toManagedCluster, op.ref), (c, s) => restorePoller(c.containerService, s, c.containerService.managedClusters.createOrUpdate));
+          return lro.check(op, bodyOf(toManagedCluster, op.ref), (c, s, abortSignal) => restorePoller(c.containerService, s, mc(c).createOrUpdate, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s) => restorePoller(c.containerService, s, c.containerService.managedClusters.delete));
+          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, mc(c).delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a managed cluster operation");
       }

@@ -46,8 +46,13 @@ export interface RawResponse {
   readonly body: unknown;
 }
 
-/** A plain HTTPS request trusting only the emulator's certificate (control API, raw ARM calls). */
-export function rawRequest(emu: { url: string; ca: string }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+/**
+ * A plain HTTPS request trusting only the emulator's certificate (control API, raw ARM calls). It
+ * carries a bearer token, as every ARM client does; `authorization: ""` sends none (to see the 401).
+ */
+export function rawRequest(emu: { url: string; ca: string }, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<RawResponse> {
+  const { authorization = "Bearer raw-request", ...rest } = extraHeaders;
+  const headers: Record<string, string> = { ...rest, ...(authorization !== "" ? { authorization } : {}) };
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const url = new URL(path, emu.url);
   return new Promise((resolve, reject) => {

@@ -1,6 +1,8 @@
+import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from "@azure/core-rest-pipeline";
+import { pino } from "pino";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { createArmClients } from "../../../src/azure/clients.ts";
+import { createArmClients, THROTTLE_EPISODE_GAP_MS, throttleLogPolicy } from "../../../src/azure/clients.ts";
 import { fixedTokenCredential } from "../../../src/azure/credential.ts";
 import { createArmMetrics } from "../../../src/azure/metrics.ts";
 
@@ -13,6 +15,7 @@ function clients() {
     metrics: createArmMetrics(new Registry()),
     now: () => 0,
     sleep: async () => {},
+    timeoutMs: 30_000,
   });
 }
 
@@ -37,5 +40,32 @@ describe("createArmClients", () => {
       expect(bucket).toBeGreaterThan(retry);
       expect(metrics).toBeGreaterThan(bucket);
     }
+  });
+});
+
+describe("throttleLogPolicy", () => {
+  const answer = (status: number) => async (): Promise<PipelineResponse> => ({
+    status,
+    headers: createHttpHeaders({ "retry-after": "1", "x-ms-request-id": "r" }),
+    request: createPipelineRequest({ url: "https://x" }),
+  });
+
+  it("warns once per throttling episode, the rest at debug, and counts the previous episode", async () => {
+    let t = 0;
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    const policy = throttleLogPolicy(logger, () => t);
+    const send = (status: number) =>
+      policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/snapshots/x" }), answer(status));
+    for (let i = 0; i < 5; i++) {
+      await send(429);
+      t += 1_000;
+    }
+    await send(200);
+    t += THROTTLE_EPISODE_GAP_MS;
+    await send(429);
+    const levels = lines.map((l) => l["level"]);
+    expect(levels).toEqual([40, 20, 20, 20, 20, 40]);
+    expect(lines[5]).toMatchObject({ throttledInPreviousEpisode: 5, retryAfterMs: 1000 });
   });
 });

@@ -88,8 +88,8 @@ describe("classifyArmCode", () => {
     [undefined, 408, "transient"],
     ["AllocationFailed", 200, "transient"],
     ["OperationPreempted", undefined, "transient"],
-    // unknown code without a status (failed LRO): retryable, as Azure Service Operator does
-    ["VMExtensionProvisioningError", undefined, "transient"],
+    // unknown code without a status (failed LRO): a slow recheck, never a fast retry (see errors.ts)
+    ["VMExtensionProvisioningError", undefined, "invalid"],
     [undefined, undefined, "transient"],
   ])("%s / %s → %s", (code, status, kind) => {
     expect(classifyArmCode(code, status)).toBe(kind);
@@ -204,12 +204,48 @@ describe("toArmError", () => {
   });
 });
 
+// The rows of the mapping comment in errors.ts for codes the table does not know.
+describe("classifyArmCode: a code the table does not know is decided by the status", () => {
+  it.each<{ name: string; status: number | undefined; kind: ArmErrorKind }>([
+    { name: "404 → notFound", status: 404, kind: "notFound" },
+    { name: "409 → conflict (busy)", status: 409, kind: "conflict" },
+    { name: "412 → conflict (eTag moved)", status: 412, kind: "conflict" },
+    { name: "408 → transient", status: 408, kind: "transient" },
+    { name: "500 → transient", status: 500, kind: "transient" },
+    { name: "503 → transient", status: 503, kind: "transient" },
+    { name: "400 → invalid (slow recheck)", status: 400, kind: "invalid" },
+    { name: "422 → invalid (slow recheck)", status: 422, kind: "invalid" },
+    { name: "no status (failed LRO) → invalid, not a fast retry", status: undefined, kind: "invalid" },
+    { name: "200 (failure inside a 200 status body) → invalid", status: 200, kind: "invalid" },
+  ])("$name", ({ status, kind }) => {
+    expect(classifyArmCode("NoSuchCodeInTheTable", status)).toBe(kind);
+  });
+});
+
+describe("toArmError: Retry-After on every status, not only 429", () => {
+  it.each<{ name: string; status: number; headers: Record<string, string>; kind: ArmErrorKind; retryAfterMs: number }>([
+    { name: "429 Retry-After seconds", status: 429, headers: { "retry-after": "7" }, kind: "throttled", retryAfterMs: 7000 },
+    { name: "503 Retry-After seconds", status: 503, headers: { "retry-after": "7" }, kind: "transient", retryAfterMs: 7000 },
+    { name: "503 retry-after-ms", status: 503, headers: { "retry-after-ms": "1500" }, kind: "transient", retryAfterMs: 1500 },
+    { name: "503 Retry-After HTTP-date", status: 503, headers: { "retry-after": "Sun, 01 Mar 2026 12:00:30 GMT" }, kind: "transient", retryAfterMs: 30_000 },
+    { name: "500 Retry-After", status: 500, headers: { "retry-after": "2" }, kind: "transient", retryAfterMs: 2000 },
+    { name: "409 busy with Retry-After", status: 409, headers: { "retry-after": "10" }, kind: "conflict", retryAfterMs: 10_000 },
+  ])("$name", ({ status, headers, kind, retryAfterMs }) => {
+    expect(toArmError(restError({ status, headers }), NOW)).toMatchObject({ kind, statusCode: status, retryAfterMs });
+  });
+
+  it("a socket error with a code nobody knows is transient (it never reached ARM)", () => {
+    expect(toArmError(Object.assign(new Error("weird"), { code: "ERR_SOMETHING_NEW" }), NOW)).toMatchObject({ kind: "transient" });
+  });
+});
+
 describe("armErrorFromDetail (failed LRO / provisioningError)", () => {
   it.each<[string, Parameters<typeof armErrorFromDetail>[0], ArmErrorKind, string]>([
     ["quota", { code: "QuotaExceeded", message: "cores" }, "invalid", "QuotaExceeded"],
-    ["unknown code is retryable", { code: "VMExtensionProvisioningError", message: "ext" }, "transient", "VMExtensionProvisioningError"],
+    ["unknown code: slow recheck, not a fast retry", { code: "VMExtensionProvisioningError", message: "ext" }, "invalid", "VMExtensionProvisioningError"],
+    ["known transient code stays transient", { code: "InternalOperationError", message: "x" }, "transient", "InternalOperationError"],
     ["wrapper", { code: "DeploymentFailed", message: "x", details: [{ code: "SkuNotAvailable", message: "sku" }] }, "invalid", "SkuNotAvailable"],
-    ["no code", { message: "it broke" }, "transient", "OperationFailed"],
+    ["no code: the operation failed for a reason ARM did not say", { message: "it broke" }, "invalid", "OperationFailed"],
   ])("%s", (_n, detail, kind, code) => {
     expect(armErrorFromDetail(detail)).toMatchObject({ kind, code });
   });

@@ -179,7 +179,7 @@ describe("checkLro", () => {
     });
     expect(await checkLro(ctx(), () => poller, token())).toMatchObject({
       kind: "failed",
-      error: { kind: "transient", code: "OperationFailed", message: "The long-running operation has failed" },
+      error: { kind: "invalid", code: "OperationFailed", message: "The long-running operation has failed" },
     });
   });
 

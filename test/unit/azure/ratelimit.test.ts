@@ -124,3 +124,63 @@ describe("writeRateLimitPolicy", () => {
     expect(waited).toEqual([250, 250]);
   });
 });
+
+describe("slowing down on 429 (AIMD on the write rate)", () => {
+  const bucketOn = (time: ReturnType<typeof fakeTime>) =>
+    createTokenBucket({ ratePerSecond: 10, burst: 200, minRatePerSecond: 1, recoveryMs: 60_000, now: time.now, sleep: time.sleep });
+
+  it("a 429 empties the bucket and halves the rate: the next write waits 1/5 s, not 0", async () => {
+    const time = fakeTime();
+    const bucket = bucketOn(time);
+    bucket.throttled();
+    expect(bucket.rate()).toBe(5);
+    expect(bucket.available()).toBe(0);
+    expect(await bucket.acquire()).toBe(200);
+  });
+
+  it.each([
+    { name: "one episode (429s within 1 s) halves once", gaps: [0, 100, 500], rate: 5 },
+    { name: "three episodes halve three times", gaps: [0, 1_000, 1_000], rate: 1.25 },
+    { name: "never below the floor", gaps: [0, 1_000, 1_000, 1_000, 1_000, 1_000], rate: 1 },
+  ])("$name", ({ gaps, rate }) => {
+    const time = fakeTime();
+    // recovery so slow it does not show within these few seconds
+    const bucket = createTokenBucket({ ratePerSecond: 10, burst: 200, minRatePerSecond: 1, recoveryMs: 1e12, now: time.now, sleep: time.sleep });
+    for (const g of gaps) {
+      time.advance(g);
+      bucket.throttled();
+    }
+    expect(bucket.rate()).toBeCloseTo(rate, 3);
+  });
+
+  it("recovers linearly to the configured rate once 429s stop", () => {
+    const time = fakeTime();
+    const bucket = bucketOn(time);
+    bucket.throttled(); // 10 → 5
+    time.advance(15_000); // +10/s per 60 s: +2.5
+    expect(bucket.rate()).toBeCloseTo(7.5, 5);
+    time.advance(60_000);
+    expect(bucket.rate()).toBe(10);
+  });
+
+  it("the policy cuts the rate on a write's 429 only, not on a read's, and reports each cut", async () => {
+    const time = fakeTime();
+    const bucket = bucketOn(time);
+    const cuts: number[] = [];
+    const policy = writeRateLimitPolicy(bucket, undefined, (rate) => cuts.push(rate));
+    const answer = (status: number) => async (): Promise<PipelineResponse> => ({
+      status,
+      headers: createHttpHeaders(),
+      request: createPipelineRequest({ url: "https://x" }),
+    });
+    await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "GET" }), answer(429));
+    expect(bucket.rate()).toBe(10);
+    await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "PUT" }), answer(200));
+    expect(bucket.rate()).toBe(10);
+    await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "PUT" }), answer(429));
+    expect(bucket.rate()).toBe(5);
+    // A second 429 in the same episode does not cut again.
+    await policy.sendRequest(createPipelineRequest({ url: "https://management.azure.com/x", method: "PUT" }), answer(429));
+    expect(cuts).toEqual([5]);
+  });
+});
