@@ -378,7 +378,7 @@ describe("NodePoolSnapshot source pool state", () => {
   it("waits (Reconciling SourcePoolBusy, kstatus InProgress) while the pool upgrades, with no PUT; snapshots once it is Succeeded", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-busy");
     await operatorFor(ns);
-    emu.control.patchResource(poolId("userpool"), { properties: { provisioningState: "Upgrading" } });
+    emu.control.setProvisioningState(poolId("userpool"), "Upgrading");
     try {
       emu.control.clearRequests();
       await admin.create(nps, npsObject(ns, "patient", { source: { agentPoolId: poolId("userpool") } }));
@@ -387,7 +387,7 @@ describe("NodePoolSnapshot source pool state", () => {
       await expectKstatus(ns, "patient", "InProgress");
       expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
     } finally {
-      emu.control.patchResource(poolId("userpool"), { properties: { provisioningState: "Succeeded" } });
+      emu.control.setProvisioningState(poolId("userpool"), "Succeeded");
     }
     await waitFor(ns, "patient", "Ready", isReady);
     expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(1);
@@ -412,11 +412,22 @@ describe("NodePoolSnapshot source pool state", () => {
     expect(Date.parse(puts[1]?.time ?? "") - Date.parse(puts[0]?.time ?? "")).toBeGreaterThanOrEqual(1900);
   });
 
+  it("--reconcile-timeout ends a reconcile stuck on an unanswered ARM call (the signal reaches the port): retried, converges long before ARM answers", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-timeout");
+    const op = await operatorFor(ns, { "reconcile-timeout": "2s" });
+    emu.control.addFault({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 1, action: { kind: "delay", ms: 25_000 } });
+    const started = Date.now();
+    await admin.create(nps, npsObject(ns, "stuck", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "stuck", "Ready", isReady, 20_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await op.metric("controller_runtime_reconcile_errors_total", { controller: "nodepoolsnapshot" })).toBeGreaterThanOrEqual(1);
+  });
+
   it("a stopped cluster: Stalled SourceClusterStopped (kstatus Failed), no PUT; heals when started", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-stopped");
     await operatorFor(ns);
     const clusterId = poolId("userpool").replace(/\/agentPools\/.*$/, "");
-    emu.control.patchResource(clusterId, { properties: { powerState: { code: "Stopped" } } });
+    emu.control.setPowerState(clusterId, "Stopped");
     try {
       emu.control.clearRequests();
       await admin.create(nps, npsObject(ns, "asleep", { source: { agentPoolId: poolId("userpool") } }));
@@ -424,7 +435,7 @@ describe("NodePoolSnapshot source pool state", () => {
       await expectKstatus(ns, "asleep", "Failed");
       expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
     } finally {
-      emu.control.patchResource(clusterId, { properties: { powerState: { code: "Running" } } });
+      emu.control.setPowerState(clusterId, "Running");
     }
     await waitFor(ns, "asleep", "Ready", isReady);
   });

@@ -2,6 +2,7 @@
 // decides with pure functions (desired, tags, status) and acts through the ARM ports; the frame
 // reads the cache, guards our own writes, handles the finalizer and writes status once. ARM
 // node-pool snapshots are synchronous, so no reconcile ever waits on a long-running operation here.
+import type { CallOptions } from "../../azure/deadline.ts";
 import type { ArmError } from "../../azure/errors.ts";
 import { describeArmError } from "../../azure/errors.ts";
 import { nodePoolSnapshotId, parseNodePoolSnapshotId, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
@@ -13,7 +14,7 @@ import { type AllowedScopes, scopeAllowed } from "../../config.ts";
 import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
-import type { Reconciler } from "../../runtime/controller.ts";
+import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { requeueAfter, type ReconcileResult } from "../../runtime/result.ts";
 import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
 import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
@@ -93,7 +94,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     message: `snapshot ${s.name} of ${sourceId ?? s.sourceResourceId ?? "an agent pool"} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})`,
   });
 
-  async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot): Promise<V> {
+  async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot, call: CallOptions): Promise<V> {
     if (d.mode === "capture" && !isOurs(obj, existing)) {
       // Neither our owner tag nor the snapshot our status recorded: someone else's (a golden
       // snapshot of the same pool, another namespace's object). Nothing is written to it.
@@ -120,7 +121,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const plan = planTags(existing.tags, wanted, obj.status?.managedTagKeys ?? []);
     let snapshot = existing;
     if (plan.patch) {
-      const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch);
+      const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch, call);
       if (!r.ok) return fromArmError(r.error, `updating tags of ${d.snapshotId}`);
       snapshot = r.value;
     }
@@ -143,8 +144,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     };
   }
 
-  async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean): Promise<V> {
-    const gate = await source.ready(d);
+  async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean, call: CallOptions): Promise<V> {
+    const gate = await source.ready(d, call);
     if ("readiness" in gate) return gate;
     const region = gate.region;
     if (d.location && d.location.toLowerCase() !== region) {
@@ -155,7 +156,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
         false,
       );
     }
-    const put = await deps.arm.nodePoolSnapshots.put(d.snapshot, { location: region, sourceResourceId: d.sourceId, tags: d.tags });
+    const put = await deps.arm.nodePoolSnapshots.put(d.snapshot, { location: region, sourceResourceId: d.sourceId, tags: d.tags }, call);
     if (!put.ok) {
       if (put.error.kind === "notFound" && !isResourceGroupNotFound(put.error)) {
         return stalled(Reasons.SourceAgentPoolNotFound, `creating ${d.snapshotId}: ${describeArmError(put.error)}`, true);
@@ -176,9 +177,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     };
   }
 
-  async function reconcileLive(obj: NodePoolSnapshot, d: Desired): Promise<V> {
-    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot);
-    if (got.ok) return observeExisting(obj, d, got.value);
+  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V> {
+    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
+    if (got.ok) return observeExisting(obj, d, got.value, call);
     if (got.error.kind !== "notFound") return fromArmError(got.error, `reading snapshot ${d.snapshotId}`);
     if (isResourceGroupNotFound(got.error)) {
       return stalled(Reasons.ResourceGroupNotFound, `resource group ${d.snapshot.resourceGroup} of ${d.snapshotId} not found (the operator does not create resource groups)`, true);
@@ -197,7 +198,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
         true,
       );
     }
-    return create(d, hadIt);
+    return create(d, hadIt, call);
   }
 
   // --- the kind's steps (a live object with our finalizer) ---
@@ -212,7 +213,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     return requeueAfter(seen.dueAt - nowMs);
   }
 
-  async function steps(obj: NodePoolSnapshot): Promise<StepOutcome<StatusExtra>> {
+  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<StepOutcome<StatusExtra>> {
     const d = desiredFor(obj, deps.defaults);
     if (!d.ok) return stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown);
     const denied = scopeCheck(obj, d.value);
@@ -226,7 +227,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       const reason = obj.status?.snapshotId ? Reasons.UpdatingTags : Reasons.Creating;
       return { readiness: { state: "progressing", reason, message: `reconciling generation ${generation}` }, result: requeueAfter(0) };
     }
-    return reconcileLive(obj, d.value);
+    // Every ARM call carries the reconcile's signal: a reconcile timeout or a shutdown ends it.
+    return reconcileLive(obj, d.value, { signal: ctx.signal });
   }
 
   // --- deletion ---
@@ -236,7 +238,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     verdict: v.readiness.state === "progressing" ? { ...v, readiness: { ...v.readiness, reason: Reasons.Deleting } } : v,
   });
 
-  async function finalize(obj: NodePoolSnapshot): Promise<FinalizeOutcome<StatusExtra>> {
+  async function finalize(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<FinalizeOutcome<StatusExtra>> {
+    const call: CallOptions = { signal: ctx.signal };
     if (effectiveDeletionPolicy(obj.spec) === "Retain") return release("Normal", EventReasons.Retained, `deletionPolicy Retain: ARM snapshot ${obj.status?.snapshotId ?? "(none)"} left in place`);
     // The id our status recorded, not one recomputed from today's flags: a changed
     // --default-subscription-id must not orphan the snapshot (or point at another one).
@@ -247,7 +250,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const targetId = nodePoolSnapshotId(target);
     const ns = obj.metadata.namespace ?? "";
     if (!scopeAllowed(deps.allowedScopes, ns, targetId)) return release("Warning", Reasons.ScopeNotAllowed, `not deleting ${targetId}: outside the namespace's allowed scopes`);
-    const got = await deps.arm.nodePoolSnapshots.get(target);
+    const got = await deps.arm.nodePoolSnapshots.get(target, call);
     if (!got.ok && got.error.kind !== "notFound") return keep(fromArmError(got.error, `reading ${targetId} before deleting it`));
     if (!got.ok) return release("Normal", EventReasons.Deleted, `snapshot ${targetId} is already gone`);
     // Delete only what is ours. An adopted snapshot with deletionPolicy Delete was handed to us by the spec.
@@ -255,7 +258,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       const owner = ownerOf(got.value.tags);
       return release("Warning", Reasons.SnapshotNameConflict, `not deleting ${targetId}: it is not this object's (${owner === undefined ? "no aksnap.io-owner tag" : `aksnap.io-owner is ${owner}`})`);
     }
-    const del = await deps.arm.nodePoolSnapshots.delete(target);
+    const del = await deps.arm.nodePoolSnapshots.delete(target, call);
     if (!del.ok) {
       const v = fromArmError(del.error, `deleting snapshot ${targetId}`);
       if (v.readiness.state !== "stalled") return keep(v);

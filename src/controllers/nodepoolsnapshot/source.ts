@@ -3,6 +3,7 @@
 // nodes are not running yet). A cluster's region never changes, so it is read once per process; a
 // pool seen ready is trusted for a short TTL, so a batch of snapshots of one pool reads the
 // cluster and the pool about once instead of once per object.
+import type { CallOptions } from "../../azure/deadline.ts";
 import type { ArmError } from "../../azure/errors.ts";
 import { managedClusterId, resourceIdKey } from "../../azure/ids.ts";
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
@@ -32,7 +33,7 @@ export interface SourceGateDeps {
 
 export interface SourceGate {
   /** The source's region when it can be snapshotted now, or the verdict saying why not. */
-  ready(d: Capture): Promise<{ region: string } | V>;
+  ready(d: Capture, call: CallOptions): Promise<{ region: string } | V>;
   /** A wait for a busy source: rate-limited with per-key backoff, never sooner than the recheck. */
   busy(message: string, retryAfterMs?: number): V;
   /** Drop what was seen of the source (ARM refused a write: it became busy or stopped since). */
@@ -52,14 +53,14 @@ export function createSourceGate(deps: SourceGateDeps): SourceGate {
   });
 
   /** The source's region when it can be snapshotted now, or why not. Reads ARM at most once per TTL per pool. */
-  async function ready(d: Capture): Promise<{ region: string } | V> {
+  async function ready(d: Capture, call: CallOptions): Promise<{ region: string } | V> {
     const clusterKey = resourceIdKey(managedClusterId(d.source));
     const poolKey = resourceIdKey(d.sourceId);
     const known = regions.get(clusterKey);
     const seen = sourceSeenReady.get(poolKey);
     if (known !== undefined && seen !== undefined && deps.now() - seen < deps.stateTtlMs) return { region: known };
     sourceSeenReady.delete(poolKey);
-    const cluster = await deps.arm.managedClusters.get(d.source);
+    const cluster = await deps.arm.managedClusters.get(d.source, call);
     if (!cluster.ok) {
       if (cluster.error.kind === "notFound") {
         return deps.stalled(Reasons.SourceAgentPoolNotFound, `source cluster ${managedClusterId(d.source)} not found (${cluster.error.code})`, true);
@@ -75,7 +76,7 @@ export function createSourceGate(deps: SourceGateDeps): SourceGate {
     if (c.provisioningState === "inProgress" || c.provisioningState === "deleting") {
       return busy(`source cluster ${c.id} is ${c.rawProvisioningState ?? c.provisioningState}; waiting for it to finish`);
     }
-    const pool = await deps.arm.agentPools.get(d.source);
+    const pool = await deps.arm.agentPools.get(d.source, call);
     if (!pool.ok) {
       if (pool.error.kind === "notFound") return deps.stalled(Reasons.SourceAgentPoolNotFound, `source agent pool ${d.sourceId} not found (${pool.error.code})`, true);
       return deps.fromArmError(pool.error, `reading source agent pool ${d.sourceId}`);

@@ -32,6 +32,8 @@ interface World {
   kube: FakeKube;
   events: RecordingEvents;
   reconcile: () => Promise<ReconcileResult>;
+  /** The signal every reconcile of this world gets (as the controller's would). */
+  signal: AbortSignal;
   setNow: (d: Date) => void;
 }
 
@@ -86,7 +88,7 @@ function world(s: Setup = {}): World {
     random: () => s.random ?? 0.5, // 0.5: no jitter (0.9 + 0.2 * 0.5 = 1)
   });
   const ctx: ReconcileContext = { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r1" };
-  return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), setNow: (d) => (now = d) };
+  return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), signal: ctx.signal, setNow: (d) => (now = d) };
 }
 
 function conditions(w: World): Record<string, { status: string; reason: string; message: string }> {
@@ -481,5 +483,19 @@ describe("NodePoolSnapshot reconciler: the finalizer deletes the recorded snapsh
     expect(w.arm.count("snapshots.delete")).toBe(0);
     expect(w.kube.object.metadata.finalizers).toEqual([]);
     expect(w.events.events.map((e) => e.reason)).toEqual([Reasons.SnapshotNameConflict]);
+  });
+});
+
+describe("NodePoolSnapshot reconciler: every ARM call carries the reconcile's signal (timeouts and shutdown end it)", () => {
+  it.each<[string, Setup, (w: World) => void]>([
+    ["create: GET snapshot, GET cluster, GET pool, PUT", {}, () => {}],
+    ["tag drift: GET, PATCH", { spec: { source: SOURCE, tags: { env: "prod" } } }, (w) => void w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } })],
+    ["deletion: GET, DELETE", { deleting: true }, (w) => void w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } })],
+  ])("%s", async (_n, setup, arrange) => {
+    const w = world(setup);
+    arrange(w);
+    await w.reconcile();
+    expect(w.arm.calls.length).toBeGreaterThanOrEqual(2);
+    for (const s of w.arm.signals) expect(s).toBe(w.signal);
   });
 });

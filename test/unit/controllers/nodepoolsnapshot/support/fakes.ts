@@ -2,6 +2,7 @@
 // NodePoolSnapshot reconciler's decisions. The real behaviour of ARM and the apiserver is covered
 // by the contract and integration tests; these only hold state and record calls.
 import { KubeConfig } from "@kubernetes/client-node";
+import type { CallOptions } from "../../../../../src/azure/deadline.ts";
 import type { ArmError } from "../../../../../src/azure/errors.ts";
 import { agentPoolId, managedClusterId, nodePoolSnapshotId, resourceIdKey, type AgentPoolRef, type GroupResourceRef, type ManagedClusterRef } from "../../../../../src/azure/ids.ts";
 import type { AgentPool, AgentPoolsPort } from "../../../../../src/azure/ports/agentPools.ts";
@@ -25,6 +26,8 @@ export class FakeArm implements NodePoolSnapshotArm {
   readonly clusters = new Map<string, ManagedCluster>();
   readonly pools = new Map<string, AgentPool>();
   readonly calls: Array<{ op: ArmOp; id: string }> = [];
+  /** The signal each call was given (the reconcile's, or undefined). */
+  readonly signals: Array<AbortSignal | undefined> = [];
   private readonly failures = new Map<ArmOp, ArmError[]>();
   private seq = 0;
 
@@ -55,8 +58,9 @@ export class FakeArm implements NodePoolSnapshotArm {
     return this.calls.filter((c) => c.op === op).length;
   }
 
-  private call<T>(op: ArmOp, id: string, body: () => ArmResult<T>): Promise<ArmResult<T>> {
+  private call<T>(op: ArmOp, id: string, opts: CallOptions | undefined, body: () => ArmResult<T>): Promise<ArmResult<T>> {
     this.calls.push({ op, id });
+    this.signals.push(opts?.signal);
     const queued = this.failures.get(op);
     const err = queued?.shift();
     return Promise.resolve(err ? fail<T>(err) : body());
@@ -67,16 +71,16 @@ export class FakeArm implements NodePoolSnapshotArm {
   }
 
   readonly nodePoolSnapshots: NodePoolSnapshotsPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.get", id, () => {
+      return this.call("snapshots.get", id, opts, () => {
         const s = this.snapshots.get(resourceIdKey(id));
         return s ? ok(s) : fail(FakeArm.notFound("ResourceNotFound", id));
       });
     },
-    put: (ref, spec) => {
+    put: (ref, spec, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.put", id, () => {
+      return this.call("snapshots.put", id, opts, () => {
         const pool = this.pools.get(resourceIdKey(spec.sourceResourceId));
         if (!pool) return fail(FakeArm.notFound("NotFound", spec.sourceResourceId));
         this.seq++;
@@ -98,9 +102,9 @@ export class FakeArm implements NodePoolSnapshotArm {
         return ok(s);
       });
     },
-    updateTags: (ref, tags) => {
+    updateTags: (ref, tags, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.updateTags", id, () => {
+      return this.call("snapshots.updateTags", id, opts, () => {
         const s = this.snapshots.get(resourceIdKey(id));
         if (!s) return fail(FakeArm.notFound("ResourceNotFound", id));
         const next = { ...s, tags: { ...tags } };
@@ -108,9 +112,9 @@ export class FakeArm implements NodePoolSnapshotArm {
         return ok(next);
       });
     },
-    delete: (ref) => {
+    delete: (ref, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.delete", id, () => {
+      return this.call("snapshots.delete", id, opts, () => {
         this.snapshots.delete(resourceIdKey(id));
         return ok(undefined);
       });
@@ -119,9 +123,9 @@ export class FakeArm implements NodePoolSnapshotArm {
   };
 
   readonly managedClusters: ManagedClustersPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = managedClusterId(ref);
-      return this.call("clusters.get", id, () => {
+      return this.call("clusters.get", id, opts, () => {
         const c = this.clusters.get(resourceIdKey(id));
         return c ? ok(c) : fail(FakeArm.notFound("ResourceNotFound", id));
       });
@@ -132,9 +136,9 @@ export class FakeArm implements NodePoolSnapshotArm {
   };
 
   readonly agentPools: AgentPoolsPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = agentPoolId(ref);
-      return this.call("pools.get", id, () => {
+      return this.call("pools.get", id, opts, () => {
         const p = this.pools.get(resourceIdKey(id));
         return p ? ok(p) : fail(FakeArm.notFound("NotFound", id));
       });
