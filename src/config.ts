@@ -30,6 +30,8 @@ export interface Config {
   armWriteBurst: number;
   resyncPeriodMs: number;
   stalledRecheckMs: number;
+  /** A reconcile running longer than this is aborted (its signal fires) and retried. */
+  reconcileTimeoutMs: number;
   verificationDeadlineMs: number;
   allowedScopes: AllowedScopes | undefined; // undefined = single-tenant, all allowed
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
@@ -53,6 +55,7 @@ const options = {
   "arm-write-burst": { type: "string" },
   "resync-period": { type: "string" },
   "stalled-recheck-period": { type: "string" },
+  "reconcile-timeout": { type: "string" },
   "verification-deadline": { type: "string" },
   "allowed-scopes": { type: "string" },
   "log-level": { type: "string" },
@@ -78,6 +81,7 @@ export const envNames: Record<Exclude<keyof typeof options, "help">, string> = {
   "arm-write-burst": "AKSNAP_ARM_WRITE_BURST",
   "resync-period": "AKSNAP_RESYNC_PERIOD",
   "stalled-recheck-period": "AKSNAP_STALLED_RECHECK_PERIOD",
+  "reconcile-timeout": "AKSNAP_RECONCILE_TIMEOUT",
   "verification-deadline": "AKSNAP_VERIFICATION_DEADLINE",
   "allowed-scopes": "AKSNAP_ALLOWED_SCOPES",
   "log-level": "AKSNAP_LOG_LEVEL",
@@ -239,6 +243,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     armWriteBurst: parsePositiveInt(get("arm-write-burst") ?? "150", "arm-write-burst"),
     resyncPeriodMs: parsePositiveDuration(get("resync-period") ?? "1h", "resync-period"),
     stalledRecheckMs: parsePositiveDuration(get("stalled-recheck-period") ?? "10m", "stalled-recheck-period"),
+    reconcileTimeoutMs: parsePositiveDuration(get("reconcile-timeout") ?? "60s", "reconcile-timeout"),
     verificationDeadlineMs: parsePositiveDuration(get("verification-deadline") ?? "2h", "verification-deadline"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
     logLevel: level as Config["logLevel"],

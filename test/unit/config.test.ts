@@ -45,6 +45,7 @@ describe("loadConfig defaults", () => {
       armWriteBurst: 150,
       resyncPeriodMs: 3_600_000,
       stalledRecheckMs: 600_000,
+      reconcileTimeoutMs: 60_000,
       verificationDeadlineMs: 7_200_000,
       allowedScopes: undefined,
       logLevel: "info",
@@ -95,6 +96,7 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
     ["arm-write-burst", "10", "300", (c) => c.armWriteBurst, 10, 300],
     ["resync-period", "30m", "2h", (c) => c.resyncPeriodMs, 1_800_000, 7_200_000],
     ["stalled-recheck-period", "1m", "90s", (c) => c.stalledRecheckMs, 60_000, 90_000],
+    ["reconcile-timeout", "30s", "2m", (c) => c.reconcileTimeoutMs, 30_000, 120_000],
     ["verification-deadline", "1d", "45m", (c) => c.verificationDeadlineMs, 86_400_000, 2_700_000],
     ["allowed-scopes", `a=/subscriptions/${SUB}`, `b=/subscriptions/${SUB2}`, (c) => [...(c.allowedScopes?.byNamespace.entries() ?? [])], [["a", [`/subscriptions/${SUB}`]]], [["b", [`/subscriptions/${SUB2}`]]]],
     ["log-level", "debug", "warn", (c) => c.logLevel, "debug", "warn"],
@@ -182,6 +184,7 @@ describe("loadConfig: every validation error", () => {
   it.each([
     ["resync-period", "0s"],
     ["stalled-recheck-period", "0m"],
+    ["reconcile-timeout", "0s"],
     ["verification-deadline", "0h"],
   ])("--%s %s is refused (must be > 0)", (flag, v) => {
     expect(failure([`--${flag}`, v])).toBe(`${flag}: "${v}" must be longer than 0`);
