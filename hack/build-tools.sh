@@ -122,6 +122,21 @@ build_helm() {
   mv "$tmp/helm" "$BIN/helm-$HELM_VERSION"; rm -rf "$tmp"; log "built helm in $((SECONDS - t0)) s"
 }
 
+# cronref: the schedule-math reference (hack/cronref/main.go) built against robfig/cron, the
+# library Kubernetes CronJob uses; the schedule unit tests compare our next-run times with it.
+ROBFIG_CRON_VERSION=${ROBFIG_CRON_VERSION:-v3.0.1}
+CRONREF_KEY() { sha256sum "$(cd "$(dirname "$0")" && pwd)/cronref/main.go" | cut -c1-8; }
+build_cronref() {
+  local key; key=$(CRONREF_KEY)
+  [ -x "$BIN/cronref-$ROBFIG_CRON_VERSION-$key" ] && return 0
+  local dir=$SRC/cronref-$ROBFIG_CRON_VERSION-$key here; here=$(cd "$(dirname "$0")" && pwd)
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$here/cronref/main.go" "$dir/"
+  log "building cronref (robfig/cron $ROBFIG_CRON_VERSION)"; local t0=$SECONDS
+  (cd "$dir" && go mod init aksnap.local/cronref >/dev/null 2>&1 && GOFLAGS="$GOFLAGS -mod=mod" go get "github.com/robfig/cron/v3@$ROBFIG_CRON_VERSION" >&2 \
+    && GOFLAGS="$GOFLAGS -mod=mod" go build -trimpath -ldflags "-s -w" -o "$BIN/cronref.tmp.$$" .)
+  mv "$BIN/cronref.tmp.$$" "$BIN/cronref-$ROBFIG_CRON_VERSION-$key"; log "built cronref in $((SECONDS - t0)) s"
+}
+
 # The CSI snapshot CRDs come from the external-snapshotter client module (not copied into the repo).
 snapshot_crds() {
   local d; d=$(moddir_of "github.com/kubernetes-csi/external-snapshotter/client/v8@$SNAPSHOTTER_VERSION")
@@ -136,19 +151,28 @@ main() {
   case "$what" in
     control-plane) build_etcd; build_k8s; snapshot_crds ;;
     kstatus) build_kstatus ;;
+    cronref) build_cronref ;;
     helm) build_helm ;;
     crds) snapshot_crds ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|helm|crds]" >&2; exit 2 ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds]" >&2; exit 2 ;;
   esac
-  # A small manifest the TypeScript harness reads instead of guessing versions.
-  cat > "$CACHE/tools.env" <<ENV
+  # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
+  # renamed: unit tests (cronref) and the integration harness may run this script at the same time.
+  cat > "$CACHE/tools.env.$$" <<ENV
 KUBE_APISERVER=$BIN/kube-apiserver-$K8S_VERSION
 KUBE_CONTROLLER_MANAGER=$BIN/kube-controller-manager-$K8S_VERSION
 ETCD=$BIN/etcd-$ETCD_VERSION
 KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION-$(KSTATUS_KEY)
 SNAPSHOT_CRDS=$CACHE/crds
 HELM=$BIN/helm-$HELM_VERSION
+CRONREF=$BIN/cronref-$ROBFIG_CRON_VERSION-$(CRONREF_KEY)
 ENV
+  # Keep keys this version of the script does not know (another worktree's script may have added tools).
+  if [ -f "$CACHE/tools.env" ]; then
+    awk -F= 'NR == FNR { mine[$1] = 1; next } !($1 in mine)' "$CACHE/tools.env.$$" "$CACHE/tools.env" > "$CACHE/tools.env.$$.old"
+    cat "$CACHE/tools.env.$$.old" >> "$CACHE/tools.env.$$"; rm -f "$CACHE/tools.env.$$.old"
+  fi
+  mv "$CACHE/tools.env.$$" "$CACHE/tools.env"
 }
 main "$@"

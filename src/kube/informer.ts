@@ -1,9 +1,17 @@
 // A supervised informer: list, then watch from the list's resourceVersion, keeping a local cache.
-// It never gives up: a watch that ends is resumed from the last seen resourceVersion (bookmarks
-// keep it fresh), a 410 Gone re-lists and emits the differences (so no update is ever missed), and
-// any other error backs off exponentially and tries again. Handlers receive objects; controllers
-// turn them into keys.
-import type { KubeClient, KubeObject, ResourceType } from "./client.ts";
+// It never gives up, and it can neither hang nor spin (client-go's reflector rules):
+// - A watch that ends is resumed from the last seen resourceVersion (bookmarks keep it fresh).
+// - A watch with no event and no bookmark for `inactivityTimeoutMs` is torn down and re-opened: a
+//   dead path without a reset (node loss, load-balancer failover) would otherwise freeze the cache.
+// - Failures back off 800 ms → 30 s, doubling, with jitter (each delay in [d, 2d)); a watch that
+//   ends within 1 s with no events counts as a failure, and so does a 410 Gone (re-list) — a server
+//   that answers at once cannot turn the loop into a hot one.
+// - The server-side watch timeout is random in [5, 10) minutes so replicas do not re-watch in step.
+// - Objects pass a transform before they are stored (client-go's SetTransform; by default
+//   managedFields and kubectl's last-applied annotation are dropped — most of an object's bytes)
+//   and are deep-frozen: a caller cannot change the cache by accident.
+// Handlers receive objects; controllers turn them into keys.
+import type { KubeClient, KubeObject, ResourceType, WatchEvent } from "./client.ts";
 import { objectKey } from "./client.ts";
 import { KubeApiError } from "./errors.ts";
 
@@ -19,14 +27,26 @@ export interface InformerLogger {
   debug(o: object, msg: string): void;
 }
 
+/** The client calls an informer makes (a KubeClient, or a test double). */
+export type InformerClient = Pick<KubeClient, "list" | "watch">;
+
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
-  /** Server-side watch timeout; the informer re-watches after it. */
+  /** Fixed server-side watch timeout; default random in [300, 600) s per watch. */
   watchTimeoutSeconds?: number;
+  /** Failure backoff: initialMs doubling to maxMs, each delay jittered into [d, 2d). Default 800 ms → 30 s. */
   backoff?: { initialMs: number; maxMs: number };
+  /** No event or bookmark for this long → close the watch and re-watch. Default 150 s (DEFAULT_INACTIVITY_TIMEOUT_MS). */
+  inactivityTimeoutMs?: number;
+  /** Applied to every object before it is stored; default stripManagedFields. Must not mutate its input. */
+  transform?: (obj: KubeObject) => KubeObject;
   log?: InformerLogger;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+  /** Monotonic milliseconds (performance.now()). */
+  monotonicMs?: () => number;
 }
 
 export interface InformerStats {
@@ -34,9 +54,50 @@ export interface InformerStats {
   watches: number;
   relistsOnGone: number;
   errors: number;
+  /** Watches torn down because nothing arrived within the inactivity deadline. */
+  inactivityTimeouts: number;
+  /** Watches that ended within 1 s without events (counted as failures). */
+  shortWatches: number;
 }
 
+export const DEFAULT_BACKOFF = { initialMs: 800, maxMs: 30_000 } as const;
+/**
+ * The apiserver sends a bookmark about once a minute (and 2 s before the watch's timeout); an idle
+ * kube-apiserver 1.37 sent its first one after 120 s (measured), so the deadline leaves margin
+ * above that. A healthy watch torn down by it only costs one re-watch from the same resourceVersion.
+ */
+export const DEFAULT_INACTIVITY_TIMEOUT_MS = 150_000;
+/** A watch shorter than this with no events is a failure (client-go's "very short watch"). */
+export const SHORT_WATCH_MS = 1_000;
+const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
 const silent: InformerLogger = { info() {}, warn() {}, debug() {} };
+
+/** The default transform: drops managedFields and the last-applied annotation (≈ 60 % of a typical object). */
+export function stripManagedFields(obj: KubeObject): KubeObject {
+  const { managedFields: _mf, ...metadata } = obj.metadata;
+  if (metadata.annotations && LAST_APPLIED in metadata.annotations) {
+    const { [LAST_APPLIED]: _la, ...annotations } = metadata.annotations;
+    if (Object.keys(annotations).length > 0) metadata.annotations = annotations;
+    else delete metadata.annotations;
+  }
+  return { ...obj, metadata };
+}
+
+/** Freezes an object graph so a caller's accidental write throws (strict mode) instead of corrupting the cache. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** client-go's jittered exponential backoff: d = initial·2^(n−1) capped at max, then [d, 2d) — never beyond 2·max. */
+export function backoffDelay(failures: number, backoff: { initialMs: number; maxMs: number }, random: () => number): number {
+  const d = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+  return d + d * random();
+}
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -51,24 +112,35 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+class InactivityError extends Error {}
+
 export class Informer {
   readonly type: ResourceType;
-  private readonly client: KubeClient;
+  private readonly client: InformerClient;
   private readonly opts: InformerOptions;
   private readonly log: InformerLogger;
+  private readonly transform: (obj: KubeObject) => KubeObject;
+  private readonly random: () => number;
+  private readonly monotonicMs: () => number;
+  private readonly inactivityMs: number;
   private readonly store = new Map<string, KubeObject>();
   private readonly handlers: InformerHandler[] = [];
   private synced = false;
   private syncWaiters: Array<() => void> = [];
   private running: Promise<void> | undefined;
   private lastResourceVersion = "";
-  readonly stats: InformerStats = { lists: 0, watches: 0, relistsOnGone: 0, errors: 0 };
+  private heardAt: number | undefined;
+  readonly stats: InformerStats = { lists: 0, watches: 0, relistsOnGone: 0, errors: 0, inactivityTimeouts: 0, shortWatches: 0 };
 
-  constructor(client: KubeClient, type: ResourceType, opts: InformerOptions = {}) {
+  constructor(client: InformerClient, type: ResourceType, opts: InformerOptions = {}) {
     this.client = client;
     this.type = type;
     this.opts = opts;
     this.log = opts.log ?? silent;
+    this.transform = opts.transform ?? stripManagedFields;
+    this.random = opts.random ?? Math.random;
+    this.monotonicMs = opts.monotonicMs ?? (() => performance.now());
+    this.inactivityMs = opts.inactivityTimeoutMs ?? DEFAULT_INACTIVITY_TIMEOUT_MS;
   }
 
   addHandler(h: InformerHandler): void {
@@ -83,6 +155,14 @@ export class Informer {
     return this.synced;
   }
 
+  /**
+   * Monotonic time (see monotonicMs) the apiserver was last heard from: a list, a watch opening,
+   * an event or a bookmark. undefined before the first. Readiness compares it with a limit.
+   */
+  lastHeardAt(): number | undefined {
+    return this.heardAt;
+  }
+
   waitForSync(signal?: AbortSignal): Promise<boolean> {
     if (this.synced) return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -95,13 +175,18 @@ export class Informer {
     });
   }
 
-  /** Cached object by `namespace/name`. */
+  /** Cached object by `namespace/name` (frozen). */
   get(key: string): KubeObject | undefined {
     return this.store.get(key);
   }
 
   list(): KubeObject[] {
     return [...this.store.values()];
+  }
+
+  /** Keys of every cached object (a controller enqueues them when it starts). */
+  keys(): string[] {
+    return [...this.store.keys()];
   }
 
   /** Starts the list/watch loop in the background; it runs until the signal aborts. */
@@ -115,54 +200,112 @@ export class Informer {
     return this.running ?? Promise.resolve();
   }
 
+  private heard(): void {
+    this.heardAt = this.monotonicMs();
+  }
+
   private async run(signal: AbortSignal): Promise<void> {
     const sleep = this.opts.sleep ?? abortableSleep;
-    const backoff = this.opts.backoff ?? { initialMs: 200, maxMs: 30_000 };
+    const backoff = this.opts.backoff ?? DEFAULT_BACKOFF;
     let needList = true;
     let failures = 0;
+    const fail = async (why: object, msg: string): Promise<void> => {
+      failures++;
+      const delay = backoffDelay(failures, backoff, this.random);
+      this.log.warn({ informer: this.name, ...why, retryInMs: Math.round(delay), failures }, msg);
+      await sleep(delay, signal);
+    };
     while (!signal.aborted) {
       try {
         if (needList) {
           await this.relist(signal);
           needList = false;
         }
-        this.stats.watches++;
-        await this.client.watch(
-          this.type,
-          this.opts.namespace,
-          { resourceVersion: this.lastResourceVersion, labelSelector: this.opts.labelSelector, timeoutSeconds: this.opts.watchTimeoutSeconds, signal },
-          (e) => {
-            switch (e.type) {
-              case "ADDED":
-              case "MODIFIED":
-                this.upsert(e.object);
-                break;
-              case "DELETED":
-                this.remove(e.object);
-                break;
-              case "BOOKMARK":
-                if (e.resourceVersion) this.lastResourceVersion = e.resourceVersion;
-                break;
-              case "ERROR":
-                throw new KubeApiError(e.status.code === 410 ? "gone" : "transient", e.status.code ?? 0, e.status.reason ?? "", e.status.message ?? "watch error");
-            }
-          },
-        );
-        failures = 0; // a watch that ended normally (server timeout): resume from lastResourceVersion
+        const started = this.monotonicMs();
+        const events = await this.watchOnce(signal);
+        if (signal.aborted) break;
+        if (events === 0 && this.monotonicMs() - started < SHORT_WATCH_MS) {
+          this.stats.shortWatches++;
+          await fail({ resourceVersion: this.lastResourceVersion }, "watch ended within 1 s without events; backing off");
+          continue;
+        }
+        failures = 0; // a watch that ran its course (server timeout): resume from lastResourceVersion
       } catch (e) {
         if (signal.aborted) break;
+        if (e instanceof InactivityError) {
+          // Not a server failure: re-watch at once (the next open has the same deadline, so this cannot spin).
+          this.stats.inactivityTimeouts++;
+          this.log.warn({ informer: this.name, resourceVersion: this.lastResourceVersion, inactivityMs: this.inactivityMs }, e.message);
+          continue;
+        }
         if (e instanceof KubeApiError && e.kind === "gone") {
           this.stats.relistsOnGone++;
-          this.log.info({ informer: this.name, resourceVersion: this.lastResourceVersion }, "watch resourceVersion expired (410 Gone); re-listing");
           needList = true;
+          await fail({ resourceVersion: this.lastResourceVersion }, "watch resourceVersion expired (410 Gone); re-listing");
           continue;
         }
         this.stats.errors++;
-        failures++;
-        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 20));
-        this.log.warn({ informer: this.name, err: String(e), retryInMs: delay, failures }, "list/watch failed; retrying");
-        await sleep(delay, signal);
+        await fail({ err: String(e) }, "list/watch failed; retrying");
       }
+    }
+  }
+
+  /** One watch; resolves with the number of events it delivered. Throws InactivityError on silence. */
+  private async watchOnce(signal: AbortSignal): Promise<number> {
+    this.stats.watches++;
+    const watchCtl = new AbortController();
+    const both = AbortSignal.any([signal, watchCtl.signal]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => watchCtl.abort(), this.inactivityMs);
+    };
+    let events = 0;
+    arm(); // also bounds the wait for the watch to open
+    try {
+      await this.client.watch(
+        this.type,
+        this.opts.namespace,
+        {
+          resourceVersion: this.lastResourceVersion,
+          labelSelector: this.opts.labelSelector,
+          timeoutSeconds: this.opts.watchTimeoutSeconds ?? Math.floor(300 * (1 + this.random())),
+          signal: both,
+          onOpen: () => {
+            this.heard();
+            arm();
+          },
+        },
+        (e) => {
+          this.heard();
+          arm();
+          events++;
+          this.apply(e);
+        },
+      );
+    } catch (e) {
+      if (watchCtl.signal.aborted && !signal.aborted) throw new InactivityError(`no watch event or bookmark for ${this.inactivityMs} ms; re-watching`);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return events;
+  }
+
+  private apply(e: WatchEvent): void {
+    switch (e.type) {
+      case "ADDED":
+      case "MODIFIED":
+        this.upsert(e.object);
+        break;
+      case "DELETED":
+        this.remove(e.object);
+        break;
+      case "BOOKMARK":
+        if (e.resourceVersion) this.lastResourceVersion = e.resourceVersion;
+        break;
+      case "ERROR":
+        throw new KubeApiError(e.status.code === 410 ? "gone" : "transient", e.status.code ?? 0, e.status.reason ?? "", e.status.message ?? "watch error");
     }
   }
 
@@ -170,6 +313,7 @@ export class Informer {
   private async relist(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
     const res = await this.client.list(this.type, this.opts.namespace, { labelSelector: this.opts.labelSelector, signal });
+    this.heard();
     const seen = new Set<string>();
     for (const obj of res.items) {
       seen.add(objectKey(obj));
@@ -183,11 +327,12 @@ export class Informer {
     }
   }
 
-  private upsert(obj: KubeObject): void {
-    const key = objectKey(obj);
+  private upsert(raw: KubeObject): void {
+    const key = objectKey(raw);
     const old = this.store.get(key);
-    if (obj.metadata.resourceVersion) this.lastResourceVersion = obj.metadata.resourceVersion;
-    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return; // re-list of an unchanged object
+    if (raw.metadata.resourceVersion) this.lastResourceVersion = raw.metadata.resourceVersion;
+    if (old && old.metadata.resourceVersion === raw.metadata.resourceVersion) return; // re-list of an unchanged object
+    const obj = deepFreeze(this.transform(raw));
     this.store.set(key, obj);
     for (const h of this.handlers) {
       if (old) h.onUpdate?.(old, obj);
@@ -195,11 +340,12 @@ export class Informer {
     }
   }
 
-  private remove(obj: KubeObject): void {
-    const key = objectKey(obj);
+  private remove(raw: KubeObject): void {
+    const key = objectKey(raw);
     const old = this.store.get(key);
-    if (obj.metadata.resourceVersion) this.lastResourceVersion = obj.metadata.resourceVersion;
+    if (raw.metadata.resourceVersion) this.lastResourceVersion = raw.metadata.resourceVersion;
     if (!this.store.delete(key)) return;
-    for (const h of this.handlers) h.onDelete?.(old ?? obj);
+    const gone = old ?? deepFreeze(this.transform(raw));
+    for (const h of this.handlers) h.onDelete?.(gone);
   }
 }

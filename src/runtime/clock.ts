@@ -6,9 +6,14 @@ export interface Timer {
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: only for timestamps written to objects (it can step). */
   now(): number;
-  /** Runs fn once after ms (clamped to >= 0). */
+  /**
+   * Milliseconds on a monotonic clock (performance.now()): for intervals, deadlines and backoff.
+   * An NTP step of the wall clock must not stretch a retry or expire a lease early.
+   */
+  monotonicMs(): number;
+  /** Runs fn once after ms (clamped to >= 0; waits beyond setTimeout's 2^31-1 ms are re-armed). */
   setTimer(ms: number, fn: () => void): Timer;
   /**
    * Resolves after ms, or as soon as signal aborts. It resolves rather than rejects on abort so
@@ -32,14 +37,39 @@ function sleepWith(clock: Pick<Clock, "setTimer">, ms: number, signal?: AbortSig
   });
 }
 
+/** setTimeout's largest delay: Node fires a longer one after 1 ms (with a warning). */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * A setTimeout that waits any length: longer waits are re-armed in steps of at most 2^31-1 ms
+ * against the monotonic deadline, so `addAfter(key, 30 days)` sleeps instead of spinning.
+ */
+export function longTimer(ms: number, fn: () => void, monotonicMs: () => number = () => performance.now()): Timer {
+  const delay = Number.isFinite(ms) ? Math.max(0, ms) : MAX_TIMER_DELAY_MS;
+  const deadline = monotonicMs() + delay;
+  let handle: ReturnType<typeof setTimeout>;
+  const arm = (wait: number): void => {
+    handle = setTimeout(() => {
+      const left = deadline - monotonicMs();
+      if (left > 0) arm(left);
+      else fn();
+    }, Math.min(wait, MAX_TIMER_DELAY_MS));
+  };
+  arm(delay);
+  return { cancel: () => clearTimeout(handle) };
+}
+
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();
   }
 
+  monotonicMs(): number {
+    return performance.now();
+  }
+
   setTimer(ms: number, fn: () => void): Timer {
-    const handle = setTimeout(fn, Math.max(0, ms));
-    return { cancel: () => clearTimeout(handle) };
+    return longTimer(ms, fn);
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -66,6 +96,8 @@ export function flushMicrotasks(): Promise<void> {
  */
 export class ManualClock implements Clock {
   #now: number;
+  /** Wall time minus monotonic time; stepWall moves it (NTP steps) without moving timers. */
+  #wallOffset = 0;
   #seq = 0;
   #timers: ManualTimer[] = [];
 
@@ -74,7 +106,17 @@ export class ManualClock implements Clock {
   }
 
   now(): number {
+    return this.#now + this.#wallOffset;
+  }
+
+  /** Monotonic time; equal to now() until stepWall is used. Timers run on it. */
+  monotonicMs(): number {
     return this.#now;
+  }
+
+  /** Steps the wall clock (as NTP can, also backwards) without moving monotonic time or timers. */
+  stepWall(deltaMs: number): void {
+    this.#wallOffset += deltaMs;
   }
 
   setTimer(ms: number, fn: () => void): Timer {

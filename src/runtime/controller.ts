@@ -1,6 +1,12 @@
 // The controller worker loop (controller-runtime's Controller): N workers each take a key from the
 // queue, reconcile it, apply the result through `applyResult`, and mark the key done. Keys come
 // from event handlers via `enqueue`; the reconciler always re-reads state for the key.
+//
+// Standby: with `initialKeys`, keys enqueued before the workers start are dropped, and the start
+// enqueues initialKeys() (every key in the cache) — what controller-runtime gets by starting its
+// sources with the controller, whose initial list adds every object. A standby replica keeps its
+// cache warm but its queue empty, so it cannot grow with the keys of objects created and deleted
+// during weeks of standing by. Without initialKeys, keys queue up while standing by (deduplicated).
 import { randomUUID } from "node:crypto";
 import type { Clock } from "./clock.ts";
 import { SystemClock } from "./clock.ts";
@@ -61,6 +67,11 @@ export interface ControllerOptions {
   metrics?: ControllerMetrics;
   /** Whether workers wait for leadership (default true: only the leader writes). */
   needLeaderElection?: boolean;
+  /**
+   * Every key the controller is responsible for (e.g. informers' keys()). When set, enqueues before
+   * the workers start are dropped and these are enqueued at start instead (see the module comment).
+   */
+  initialKeys?: () => Iterable<string>;
   /** Aborts ctx.signal of a reconcile running longer than this. Unset: no per-reconcile timeout. */
   reconcileTimeoutMs?: number;
   newReconcileId?: () => string;
@@ -85,6 +96,7 @@ export class Controller {
   readonly #reconcileTimeoutMs: number | undefined;
   readonly #newReconcileId: () => string;
   readonly #inFlight = new Set<string>();
+  readonly #initialKeys: (() => Iterable<string>) | undefined;
   #started = false;
 
   constructor(options: ControllerOptions) {
@@ -102,6 +114,7 @@ export class Controller {
     this.#metrics = options.metrics ?? noopControllerMetrics;
     this.#reconcileTimeoutMs = options.reconcileTimeoutMs;
     this.#newReconcileId = options.newReconcileId ?? randomUUID;
+    this.#initialKeys = options.initialKeys;
     this.queue = new WorkQueue<string>({
       name: options.name,
       clock: this.#clock,
@@ -112,11 +125,18 @@ export class Controller {
 
   /** For event handlers: ask for the key to be reconciled (merged with pending requests). */
   enqueue(key: string): void {
+    if (this.#holdsNoKeys()) return;
     this.queue.add(key);
   }
 
   enqueueAfter(key: string, ms: number): void {
+    if (this.#holdsNoKeys()) return;
     this.queue.addAfter(key, ms);
+  }
+
+  /** Standing by with initialKeys: the start will enqueue every key, so nothing needs holding now. */
+  #holdsNoKeys(): boolean {
+    return !this.#started && this.#initialKeys !== undefined;
   }
 
   /** Keys being reconciled right now (for shutdown diagnostics). */
@@ -132,6 +152,7 @@ export class Controller {
     if (options.stop.aborted) stopQueue();
     else options.stop.addEventListener("abort", stopQueue, { once: true });
     const abortInFlight = options.abortInFlight ?? new AbortController().signal;
+    if (this.#initialKeys !== undefined) for (const key of this.#initialKeys()) this.queue.add(key);
     this.#metrics.controllerStarted(this.name, this.maxConcurrentReconciles);
     this.#metrics.activeWorkers(this.name, 0);
     this.#logger.info({ controller: this.name, workers: this.maxConcurrentReconciles }, "Starting workers");
@@ -170,7 +191,7 @@ export class Controller {
 
     this.#inFlight.add(key);
     this.#metrics.activeWorkers(this.name, this.#inFlight.size);
-    const started = this.#clock.now();
+    const started = this.#clock.monotonicMs();
     let result: ReconcileResult;
     try {
       result = await this.#reconcile(key, { signal, log, reconcileId });
@@ -181,7 +202,7 @@ export class Controller {
       this.#inFlight.delete(key);
       this.#metrics.activeWorkers(this.name, this.#inFlight.size);
     }
-    this.#metrics.reconcileTime(this.name, (this.#clock.now() - started) / 1000);
+    this.#metrics.reconcileTime(this.name, (this.#clock.monotonicMs() - started) / 1000);
 
     const applied = applyResult(this.queue, key, result);
     this.#metrics.reconcileTotal(this.name, applied.label);

@@ -98,7 +98,7 @@ export class LeaderElector {
   readonly #random: () => number;
   readonly #onNewLeader: ((identity: string) => void) | undefined;
 
-  /** Last record seen or written, and the local time we first saw it. */
+  /** Last record seen or written, and the local monotonic time we first saw it. */
   #observed: LeaseRecord | undefined;
   #observedTime = 0;
   #observedResourceVersion: string | undefined;
@@ -106,6 +106,8 @@ export class LeaderElector {
   #leading = false;
   /** Bumped whenever leadership ends, so a slow write that lands afterwards cannot revive it. */
   #epoch = 0;
+  /** The store attempt still on the wire, if acquire/renew stopped waiting for it. */
+  #pendingAttempt: Promise<boolean> | undefined;
 
   constructor(options: LeaderElectorOptions) {
     this.identity = options.identity;
@@ -147,7 +149,7 @@ export class LeaderElector {
       const attempt = new AbortController();
       const timer = this.#clock.setTimer(this.renewDeadlineMs, () => attempt.abort(new Error("lease attempt timed out")));
       const attemptSignal = AbortSignal.any([signal, attempt.signal]);
-      const ok = await Promise.race([this.#tryAcquireOrRenew(attemptSignal, epoch), abortedAsFalse(attemptSignal)]);
+      const ok = await Promise.race([this.#attempt(attemptSignal, epoch), abortedAsFalse(attemptSignal)]);
       timer.cancel();
       if (ok && !signal.aborted && epoch === this.#epoch) {
         this.#leading = true;
@@ -176,18 +178,18 @@ export class LeaderElector {
 
   /** One renewal round: retry every retryPeriod until success or renewDeadline (client-go PollImmediateUntil). */
   async #renewRound(signal: AbortSignal, epoch: number): Promise<RenewOutcome | undefined> {
-    const deadline = this.#clock.now() + this.renewDeadlineMs;
+    const deadline = this.#clock.monotonicMs() + this.renewDeadlineMs;
     const round = new AbortController();
     const timer = this.#clock.setTimer(this.renewDeadlineMs, () => round.abort(new Error("renew deadline exceeded")));
     const attemptSignal = AbortSignal.any([signal, round.signal]);
     try {
       for (;;) {
         // A hung request must not outlive the deadline: race it against the round's abort.
-        const ok = await Promise.race([this.#tryAcquireOrRenew(attemptSignal, epoch), abortedAsFalse(attemptSignal)]);
+        const ok = await Promise.race([this.#attempt(attemptSignal, epoch), abortedAsFalse(attemptSignal)]);
         if (signal.aborted) return { kind: "stopped" };
         if (ok && epoch === this.#epoch) return undefined;
-        if (this.#clock.now() >= deadline || round.signal.aborted) break;
-        await this.#clock.sleep(Math.min(this.retryPeriodMs, deadline - this.#clock.now()), attemptSignal);
+        if (this.#clock.monotonicMs() >= deadline || round.signal.aborted) break;
+        await this.#clock.sleep(Math.min(this.retryPeriodMs, deadline - this.#clock.monotonicMs()), attemptSignal);
         if (signal.aborted) return { kind: "stopped" };
         if (round.signal.aborted) break;
       }
@@ -207,6 +209,11 @@ export class LeaderElector {
   async release(signal?: AbortSignal): Promise<boolean> {
     const wasLeading = this.#leading;
     this.#endLeadership();
+    // A stop that raced an acquire: the abandoned write may still land and make us the holder.
+    // Wait for it (within the caller's deadline) so the read below sees it and releases it,
+    // instead of leaving the lease held for a full leaseDuration.
+    const pending = this.#pendingAttempt;
+    if (pending !== undefined) await Promise.race([pending, ...(signal === undefined ? [] : [abortedAsFalse(signal)])]);
     let current: StoredLease | null;
     try {
       current = await this.#store.get(signal);
@@ -232,7 +239,7 @@ export class LeaderElector {
         this.#log.warn("Lease changed while releasing; not released");
         return false;
       }
-      this.#setObserved(released, written.resourceVersion, this.#clock.now());
+      this.#setObserved(released, written.resourceVersion, this.#clock.monotonicMs());
       this.#log.info("Released leader lease");
       return true;
     } catch (error) {
@@ -248,7 +255,7 @@ export class LeaderElector {
    */
   check(maxTolerableExpiredLeaseMs: number): string | undefined {
     if (!this.#leading) return undefined;
-    const sinceMs = this.#clock.now() - this.#observedTime;
+    const sinceMs = this.#clock.monotonicMs() - this.#observedTime;
     if (sinceMs > this.leaseDurationMs + maxTolerableExpiredLeaseMs) {
       return `lease not renewed for ${sinceMs}ms (leaseDuration ${this.leaseDurationMs}ms + tolerance ${maxTolerableExpiredLeaseMs}ms)`;
     }
@@ -299,9 +306,21 @@ export class LeaderElector {
     }
   }
 
+  /** Runs one attempt and remembers it while it is in flight (acquire/renew may stop waiting for it). */
+  #attempt(signal: AbortSignal, epoch: number): Promise<boolean> {
+    const p = this.#tryAcquireOrRenew(signal, epoch);
+    this.#pendingAttempt = p;
+    void p.finally(() => {
+      if (this.#pendingAttempt === p) this.#pendingAttempt = undefined;
+    });
+    return p;
+  }
+
   /** client-go tryAcquireOrRenew: true when the lease is ours after this attempt. */
   async #tryAcquireOrRenew(signal: AbortSignal, epoch: number): Promise<boolean> {
+    // Wall time goes into the record (other replicas read it); validity is judged on monotonic time.
     const now = this.#clock.now();
+    const mono = this.#clock.monotonicMs();
     const desired: LeaseRecord = {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.ceil(this.leaseDurationMs / 1000),
@@ -315,11 +334,11 @@ export class LeaderElector {
       // Fast path: we hold a valid lease; write directly with the resourceVersion we know.
       const observed = this.#observed;
       const rv = this.#observedResourceVersion;
-      if (observed !== undefined && rv !== undefined && this.#holderIsMe() && this.#leaseValid(now)) {
+      if (observed !== undefined && rv !== undefined && this.#holderIsMe() && this.#leaseValid(mono)) {
         const renewed: LeaseRecord = { ...desired, acquireTimeMs: observed.acquireTimeMs, leaseTransitions: observed.leaseTransitions };
         const written = await this.#store.update(renewed, rv, signal);
         if (written.kind === "ok") {
-          this.#setObserved(renewed, written.resourceVersion, this.#clock.now());
+          this.#setObserved(renewed, written.resourceVersion, this.#clock.monotonicMs());
           return !stale();
         }
         if (stale()) return false;
@@ -332,17 +351,17 @@ export class LeaderElector {
         const created = await this.#store.create(desired, signal);
         if (created.kind === "conflict") return false;
         // Record what is stored even if the attempt went stale, so a later release() knows.
-        this.#setObserved(desired, created.resourceVersion, this.#clock.now());
+        this.#setObserved(desired, created.resourceVersion, this.#clock.monotonicMs());
         return !stale();
       }
 
       // Expiry counts from when *we* saw the record change (skew-safe), not from its renewTime.
       if (!sameRecord(this.#observed, current.record)) {
-        this.#setObserved(current.record, current.resourceVersion, this.#clock.now());
+        this.#setObserved(current.record, current.resourceVersion, this.#clock.monotonicMs());
       } else {
         this.#observedResourceVersion = current.resourceVersion;
       }
-      if (current.record.holderIdentity !== "" && this.#leaseValid(now) && !this.#holderIsMe()) {
+      if (current.record.holderIdentity !== "" && this.#leaseValid(mono) && !this.#holderIsMe()) {
         return false;
       }
 
@@ -351,7 +370,7 @@ export class LeaderElector {
         : { ...desired, leaseTransitions: current.record.leaseTransitions + 1 };
       const written = await this.#store.update(next, current.resourceVersion, signal);
       if (written.kind === "conflict") return false;
-      this.#setObserved(next, written.resourceVersion, this.#clock.now());
+      this.#setObserved(next, written.resourceVersion, this.#clock.monotonicMs());
       return !stale();
     } catch (error) {
       if (!signal.aborted) this.#log.warn({ err: error }, `Lease attempt failed: ${describeError(error)}`);

@@ -7,7 +7,9 @@
 // hold every key when it takes over; only the leader reconciles.
 //
 // Readiness: /readyz passes once sources are synced, whether this replica is leading or standing
-// by, and fails from the moment shutdown begins. A standby is healthy and able to take over; if it
+// by, and fails from the moment shutdown begins, and while a source has not heard from the
+// apiserver (list, watch opening, event or bookmark) for longer than sourceSilenceLimitMs: a
+// replica whose cache may be frozen behind a dead connection is not ready, even if it answers. A standby is healthy and able to take over; if it
 // were unready, a rolling update (maxUnavailable 0) would wait forever for the new pod while the
 // old one keeps the lease. Which replica leads is visible in the verbose output and the Lease.
 // Liveness (/healthz) is the process answering, plus client-go's lease check: a replica that
@@ -17,6 +19,9 @@
 // runnables are told to stop; in-flight reconciles get gracefulShutdownTimeout to finish, then their
 // signals abort; the lease is released only when no reconcile is still running (otherwise it is
 // left to expire, so a new leader cannot overlap stragglers); sources and the health server close.
+// The whole sequence fits shutdownTimeoutMs (default 25 s), below the pod's
+// terminationGracePeriodSeconds (30 s in the chart): after that the kubelet sends SIGKILL, and a
+// lease that was never released costs the standby a full lease duration.
 //
 // Losing the lease: the lease may already be someone else's, and a promise cannot be killed, so by
 // default the process exits at once (as controller-runtime does) and Kubernetes restarts it as a
@@ -42,6 +47,8 @@ export interface Source {
   waitForSync?(signal: AbortSignal): Promise<boolean | void>;
   /** Resolves once fully stopped after the start signal aborted. */
   stopped?(): Promise<void>;
+  /** Monotonic ms (Clock.monotonicMs) it last heard from the apiserver; readiness fails when too old. */
+  lastHeardAt?(): number | undefined;
 }
 
 /** Any other long-running piece (metrics server, schedulers). */
@@ -64,10 +71,17 @@ export interface ManagerOptions {
   releaseOnCancel?: boolean;
   /** What to do when the lease is lost. Default: log and process.exit(1). */
   onLeaderElectionLost?: (error: LeaderElectionLostError) => void;
-  /** How long in-flight work may take to finish on shutdown. Default 30s. */
+  /** How long in-flight work may take to finish on shutdown. Default 20 s. */
   gracefulShutdownTimeoutMs?: number;
-  /** After the deadline, how long to wait for aborted reconciles to return. Default 5s. */
+  /** After the deadline, how long to wait for aborted reconciles to return. Default 3 s. */
   abortGraceMs?: number;
+  /**
+   * The whole shutdown (drain, abort, lease release, sources) within this; every step gets at most
+   * what is left. Default 25 s: below the chart's terminationGracePeriodSeconds (30 s).
+   */
+  shutdownTimeoutMs?: number;
+  /** /readyz fails when a source has not heard from the apiserver for longer. Default 3 min. */
+  sourceSilenceLimitMs?: number;
   /** Give up starting if sources have not synced by then. Default 2 min. */
   cacheSyncTimeoutMs?: number;
   /** Liveness tolerance beyond leaseDuration without a renewal (client-go HealthzAdaptor). Default 20s. */
@@ -83,6 +97,11 @@ export type ManagerPhase =
   | "running"
   | "stopping"
   | "stopped";
+
+export const DEFAULT_GRACEFUL_SHUTDOWN_MS = 20_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** Above the informer's inactivity deadline (150 s), whose re-watch counts as hearing from the apiserver. */
+export const DEFAULT_SOURCE_SILENCE_LIMIT_MS = 180_000;
 
 type StopReason = { kind: "signal" } | { kind: "fatal"; error: unknown } | { kind: "lost"; error: LeaderElectionLostError };
 
@@ -105,6 +124,8 @@ export class Manager {
   readonly #onLost: (error: LeaderElectionLostError) => void;
   readonly #gracefulMs: number;
   readonly #abortGraceMs: number;
+  readonly #shutdownMs: number;
+  readonly #silenceLimitMs: number;
   readonly #syncTimeoutMs: number;
   readonly #leToleranceMs: number;
 
@@ -147,8 +168,10 @@ export class Manager {
         this.#log.error({ err: error }, "Leader election lost; exiting so the process restarts as a fresh candidate");
         process.exit(1);
       });
-    this.#gracefulMs = options.gracefulShutdownTimeoutMs ?? 30_000;
-    this.#abortGraceMs = options.abortGraceMs ?? 5_000;
+    this.#gracefulMs = options.gracefulShutdownTimeoutMs ?? DEFAULT_GRACEFUL_SHUTDOWN_MS;
+    this.#abortGraceMs = options.abortGraceMs ?? 3_000;
+    this.#shutdownMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    this.#silenceLimitMs = options.sourceSilenceLimitMs ?? DEFAULT_SOURCE_SILENCE_LIMIT_MS;
     this.#syncTimeoutMs = options.cacheSyncTimeoutMs ?? 120_000;
     this.#leToleranceMs = options.leaderElectionHealthToleranceMs ?? 20_000;
   }
@@ -336,14 +359,19 @@ export class Manager {
     this.#stopCtl.abort();
     // Leader-only controllers that never started still own queue timers.
     for (const c of this.#controllers) c.queue.shutDown();
+    const deadline = this.#clock.monotonicMs() + this.#shutdownMs;
+    // What is left of the budget, keeping `reserve` ms for the steps after this one.
+    const left = (cap: number, reserve = 0): number => Math.max(0, Math.min(cap, deadline - reserve - this.#clock.monotonicMs()));
+    const releaseMs = this.#elector === undefined ? 0 : Math.min(this.#elector.renewDeadlineMs, 2_000);
 
     const allWork = Promise.all(this.#work);
-    let drained = await this.#within(allWork, this.#gracefulMs);
+    const drainMs = left(this.#gracefulMs, this.#abortGraceMs + releaseMs);
+    let drained = await this.#within(allWork, drainMs);
     if (!drained) {
       const inFlight = this.#controllers.flatMap((c) => c.inFlight().map((key) => `${c.name}:${key}`));
-      this.#log.warn({ inFlight, timeoutMs: this.#gracefulMs }, "Graceful shutdown timed out; aborting in-flight reconciles");
+      this.#log.warn({ inFlight, timeoutMs: drainMs }, "Graceful shutdown timed out; aborting in-flight reconciles");
       this.#abortCtl.abort(new Error("graceful shutdown timed out"));
-      drained = await this.#within(allWork, this.#abortGraceMs);
+      drained = await this.#within(allWork, left(this.#abortGraceMs, releaseMs));
     }
 
     this.#renewCtl.abort();
@@ -351,7 +379,7 @@ export class Manager {
     if (this.#elector !== undefined && this.#releaseOnCancel && reason.kind !== "lost") {
       if (drained) {
         const releaseTimeout = new AbortController();
-        const timer = this.#clock.setTimer(this.#elector.renewDeadlineMs, () => releaseTimeout.abort());
+        const timer = this.#clock.setTimer(Math.max(releaseMs, left(this.#elector.renewDeadlineMs)), () => releaseTimeout.abort());
         await this.#elector.release(releaseTimeout.signal);
         timer.cancel();
       } else {
@@ -361,7 +389,7 @@ export class Manager {
 
     this.#sourcesCtl.abort();
     const sourcesStopped = Promise.all([...this.#sourceStarts, ...this.#sources.map((s) => s.stopped?.())]);
-    if (!(await this.#within(sourcesStopped, this.#abortGraceMs))) this.#log.warn({}, "Sources did not stop in time");
+    if (!(await this.#within(sourcesStopped, left(this.#abortGraceMs)))) this.#log.warn({}, "Sources did not stop in time");
     this.#log.info({ drained }, "Stopped");
   }
 
@@ -389,6 +417,17 @@ export class Manager {
         check: () => {
           const unsynced = this.#sources.filter((s) => !s.hasSynced()).map((s) => s.name ?? "unnamed");
           return unsynced.length === 0 ? undefined : `not synced: ${unsynced.join(", ")}`;
+        },
+      },
+      {
+        name: "sources-heard",
+        check: () => {
+          const now = this.#clock.monotonicMs();
+          const silent = this.#sources.flatMap((s) => {
+            const at = s.hasSynced() ? s.lastHeardAt?.() : undefined;
+            return at !== undefined && now - at > this.#silenceLimitMs ? [`${s.name ?? "unnamed"} (${Math.round((now - at) / 1000)}s)`] : [];
+          });
+          return silent.length === 0 ? undefined : `not heard from the apiserver within ${this.#silenceLimitMs / 1000}s: ${silent.join(", ")}`;
         },
       },
       {

@@ -41,6 +41,44 @@ export class ItemExponentialFailureRateLimiter<T> implements RateLimiter<T> {
 }
 
 /**
+ * Per-item exponential backoff with jitter, for retries whose cause is a remote service (ARM): a
+ * 5 ms floor that suits a conflict on the local cache would hammer ARM during an incident, and
+ * unjittered delays make every object failing at once retry at once. delay = min(base·2^n, max),
+ * spread by ±jitter/2 (default ±25 %), so ≈ 1 s, 2 s, 4 s … 5 min.
+ */
+export class JitteredExponentialRateLimiter<T> implements RateLimiter<T> {
+  readonly #baseMs: number;
+  readonly #maxMs: number;
+  readonly #jitter: number;
+  readonly #random: () => number;
+  readonly #failures = new Map<T, number>();
+
+  constructor(options: { baseMs: number; maxMs: number; jitter?: number; random?: () => number }) {
+    const { baseMs, maxMs } = options;
+    if (!(baseMs > 0) || !(maxMs >= baseMs)) throw new RangeError(`need 0 < base <= max (base ${baseMs}, max ${maxMs})`);
+    this.#baseMs = baseMs;
+    this.#maxMs = maxMs;
+    this.#jitter = Math.min(1, Math.max(0, options.jitter ?? 0.5));
+    this.#random = options.random ?? Math.random;
+  }
+
+  when(item: T): number {
+    const exp = this.#failures.get(item) ?? 0;
+    this.#failures.set(item, exp + 1);
+    const d = Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(exp, 40));
+    return d * (1 + this.#jitter * (this.#random() - 0.5));
+  }
+
+  forget(item: T): void {
+    this.#failures.delete(item);
+  }
+
+  numRequeues(item: T): number {
+    return this.#failures.get(item) ?? 0;
+  }
+}
+
+/**
  * Overall token bucket (golang.org/x/time/rate reservation semantics): `burst` tokens refill at
  * `qps`; each `when` takes one token and, when the bucket is empty, returns how long until that
  * reservation is covered. Reservations stack, so a storm of failures is spread out at qps.
@@ -59,11 +97,11 @@ export class BucketRateLimiter<T> implements RateLimiter<T> {
     this.#burst = burst;
     this.#clock = clock;
     this.#tokens = burst;
-    this.#last = clock.now();
+    this.#last = clock.monotonicMs();
   }
 
   when(_item: T): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     // A clock stepping backwards must not mint tokens.
     const elapsedMs = Math.max(0, now - this.#last);
     this.#tokens = Math.min(this.#burst, this.#tokens + (elapsedMs / 1000) * this.#qps) - 1;
@@ -124,4 +162,20 @@ export function defaultControllerRateLimiter<T>(clock: Clock): RateLimiter<T> {
 export function delayWithFloor<T>(limiter: RateLimiter<T>, item: T, notBeforeMs: number | undefined): number {
   const backoff = limiter.when(item);
   return notBeforeMs !== undefined && notBeforeMs > backoff ? notBeforeMs : backoff;
+}
+
+export const ARM_BASE_BACKOFF_MS = 1_000;
+export const ARM_MAX_BACKOFF_MS = 5 * 60_000;
+
+/**
+ * For controllers whose retries are caused by ARM (5xx, connection errors, throttling, conflicts):
+ * per key ≈ 1 s doubling to ≈ 5 min, jittered ±25 %, max-of the same overall bucket as the default
+ * (10 qps, burst 100). A Retry-After still floors a retry (`retry(err, notBeforeMs)` →
+ * delayWithFloor). Select it with ControllerOptions.rateLimiter.
+ */
+export function armControllerRateLimiter<T>(clock: Clock, random: () => number = Math.random): RateLimiter<T> {
+  return new MaxOfRateLimiter<T>(
+    new JitteredExponentialRateLimiter<T>({ baseMs: ARM_BASE_BACKOFF_MS, maxMs: ARM_MAX_BACKOFF_MS, random }),
+    new BucketRateLimiter<T>(DEFAULT_BUCKET_QPS, DEFAULT_BUCKET_BURST, clock),
+  );
 }

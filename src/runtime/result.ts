@@ -17,6 +17,12 @@ export const requeueAfter = (afterMs: number): ReconcileResult => ({ kind: "requ
 export const retry = (error?: unknown, notBeforeMs?: number): ReconcileResult =>
   notBeforeMs === undefined ? { kind: "retry", error } : { kind: "retry", error, notBeforeMs };
 export const terminal = (error?: unknown): ReconcileResult => ({ kind: "terminal", error });
+/**
+ * A write lost an optimistic-concurrency race (409 Conflict): the cache was behind. As in
+ * controller-runtime this is a rate-limited retry — never requeueAfter, which forgets the key's
+ * backoff and skips the bucket, so a lagging watch would turn into a write (and ARM read) loop.
+ */
+export const conflict = (error?: unknown): ReconcileResult => ({ kind: "retry", error });
 
 /** The queue operations a result may use. */
 export interface ResultQueue<K> {

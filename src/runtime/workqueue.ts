@@ -215,7 +215,7 @@ export class WorkQueue<T = string> {
   add(item: T): void {
     if (this.#shuttingDown || this.#dirty.has(item)) return;
     this.#metrics.add();
-    if (!this.#addTimes.has(item)) this.#addTimes.set(item, this.#clock.now());
+    if (!this.#addTimes.has(item)) this.#addTimes.set(item, this.#clock.monotonicMs());
     this.#dirty.add(item);
     this.#metrics.depth(this.#dirty.size);
     // A worker holds it: done() will queue it again, so it is never processed twice at once.
@@ -240,7 +240,7 @@ export class WorkQueue<T = string> {
   done(item: T): void {
     const started = this.#processingStarts.get(item);
     if (started !== undefined) {
-      this.#metrics.workDuration((this.#clock.now() - started) / 1000);
+      this.#metrics.workDuration((this.#clock.monotonicMs() - started) / 1000);
       this.#processingStarts.delete(item);
     }
     this.#processing.delete(item);
@@ -259,7 +259,7 @@ export class WorkQueue<T = string> {
       this.add(item);
       return;
     }
-    this.#delayed.upsert(item, this.#clock.now() + ms);
+    this.#delayed.upsert(item, this.#clock.monotonicMs() + ms);
     this.#armTimer();
   }
 
@@ -333,7 +333,7 @@ export class WorkQueue<T = string> {
   }
 
   #handOut(item: T): GetResult<T> {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     const added = this.#addTimes.get(item);
     if (added !== undefined) {
       this.#metrics.queueDuration((now - added) / 1000);
@@ -353,13 +353,13 @@ export class WorkQueue<T = string> {
     if (this.#timer !== undefined && this.#timerDue <= next.readyAt) return;
     this.#timer?.cancel();
     this.#timerDue = next.readyAt;
-    this.#timer = this.#clock.setTimer(next.readyAt - this.#clock.now(), () => this.#onTimer());
+    this.#timer = this.#clock.setTimer(next.readyAt - this.#clock.monotonicMs(), () => this.#onTimer());
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     this.#timerDue = Number.POSITIVE_INFINITY;
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     for (let next = this.#delayed.peek(); next !== undefined && next.readyAt <= now; next = this.#delayed.peek()) {
       this.#delayed.pop();
       this.add(next.item);
@@ -368,14 +368,14 @@ export class WorkQueue<T = string> {
   }
 
   #unfinishedWorkSeconds(): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     let total = 0;
     for (const started of this.#processingStarts.values()) total += now - started;
     return total / 1000;
   }
 
   #longestRunningProcessorSeconds(): number {
-    const now = this.#clock.now();
+    const now = this.#clock.monotonicMs();
     let longest = 0;
     for (const started of this.#processingStarts.values()) longest = Math.max(longest, now - started);
     return longest / 1000;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { KubeObject } from "../../src/kube/client.ts";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from "../../src/runtime/manager.ts";
 import { cacheDir } from "../harness/control-plane.ts";
 import { createNamespace, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { chartKinds, renderChart, repoRoot } from "../harness/operator.ts";
@@ -53,5 +54,8 @@ describe("Helm chart", () => {
     const env = { AZURE_CLIENT_ID: "x", AZURE_TENANT_ID: "y", AZURE_FEDERATED_TOKEN_FILE: "/var/run/secrets/azure/tokens/azure-identity-token" };
     const cfg = loadConfig(args, env);
     expect(cfg).not.toBe("help");
+    // The kubelet must not SIGKILL the operator before its shutdown (lease release included) is done.
+    const grace = (dep.spec.template.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds;
+    expect((grace ?? 0) * 1000).toBeGreaterThan(DEFAULT_SHUTDOWN_TIMEOUT_MS);
   });
 });

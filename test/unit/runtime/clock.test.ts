@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ManualClock, SystemClock } from "../../../src/runtime/clock.ts";
+import type { Clock } from "../../../src/runtime/clock.ts";
+import { MAX_TIMER_DELAY_MS, ManualClock, SystemClock, longTimer } from "../../../src/runtime/clock.ts";
+import { WorkQueue } from "../../../src/runtime/workqueue.ts";
 
 describe("ManualClock", () => {
   it("fires due timers in due-time order, then creation order, with now() at each due time", async () => {
@@ -88,5 +90,70 @@ describe("SystemClock", () => {
     clock.setTimer(5, () => (fired = true)).cancel();
     await clock.sleep(20);
     expect(fired).toBe(false);
+  });
+});
+
+describe("timers beyond setTimeout's 2^31-1 ms", () => {
+  const THIRTY_DAYS = 30 * 24 * 3600 * 1000;
+
+  it("SystemClock.setTimer of 30 days does not fire early (Node fires longer delays after 1 ms)", async () => {
+    const clock = new SystemClock();
+    let fired = 0;
+    const timer = clock.setTimer(THIRTY_DAYS, () => fired++);
+    await new Promise((r) => setTimeout(r, 100));
+    timer.cancel();
+    expect(fired).toBe(0);
+  });
+
+  it("longTimer re-arms in steps of at most 2^31-1 ms until the monotonic deadline", async () => {
+    let mono = 0;
+    let fired = 0;
+    // The monotonic clock says the first step is still short of the deadline: it must re-arm, not fire.
+    const timer = longTimer(THIRTY_DAYS, () => fired++, () => mono);
+    mono = THIRTY_DAYS - 1;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fired).toBe(0);
+    timer.cancel();
+    const short = longTimer(5, () => fired++, () => mono);
+    mono += 5;
+    await new Promise((r) => setTimeout(r, 30));
+    expect(fired).toBe(1);
+    short.cancel();
+    expect(MAX_TIMER_DELAY_MS).toBe(2_147_483_647);
+  });
+
+  it("WorkQueue.addAfter(key, 30 days) on the system clock causes no wake-ups", async () => {
+    const system = new SystemClock();
+    let wakeUps = 0;
+    const counting: Clock = {
+      now: () => system.now(),
+      monotonicMs: () => system.monotonicMs(),
+      sleep: (ms, signal) => system.sleep(ms, signal),
+      setTimer: (ms, fn) =>
+        system.setTimer(ms, () => {
+          wakeUps++;
+          fn();
+        }),
+    };
+    const q = new WorkQueue<string>({ clock: counting });
+    q.addAfter("monthly", THIRTY_DAYS);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wakeUps).toBe(0);
+    expect(q.delayedLen()).toBe(1);
+    expect(q.len()).toBe(0);
+    q.shutDown();
+  });
+});
+
+describe("ManualClock wall steps", () => {
+  it("stepWall moves now() but not monotonic time or timers", async () => {
+    const clock = new ManualClock(1000);
+    let fired = false;
+    clock.setTimer(100, () => (fired = true));
+    clock.stepWall(-60_000);
+    expect(clock.now()).toBe(-59_000);
+    expect(clock.monotonicMs()).toBe(1000);
+    await clock.advance(100);
+    expect(fired).toBe(true);
   });
 });

@@ -259,3 +259,46 @@ describe("Controller", () => {
     expect(() => new Controller({ name: "x", reconcile: async () => done(), logger: recordingLogger(), maxConcurrentReconciles: 0 })).toThrow(RangeError);
   });
 });
+
+describe("Controller standing by (workers not started)", () => {
+  /** Weeks of churn seen by a standby: objects created and deleted; the handlers enqueue each. */
+  function churn(c: Controller, n: number): void {
+    for (let i = 0; i < n; i++) {
+      c.enqueue(`ns/tmp-${i}`); // add
+      c.enqueue(`ns/tmp-${i}`); // delete: the key stays queued unless the queue is bounded
+    }
+  }
+
+  it("with initialKeys the standby queue stays empty, and the start enqueues exactly the cache's keys", async () => {
+    const cache = new Set(["ns/a", "ns/b"]);
+    const reconciled: string[] = [];
+    const controller = new Controller({
+      name: "widgets",
+      logger: recordingLogger(),
+      clock: new ManualClock(0),
+      reconcile: async (key) => {
+        reconciled.push(key);
+        return done();
+      },
+      initialKeys: () => cache,
+    });
+    churn(controller, 10_000);
+    controller.enqueueAfter("ns/later", 1_000);
+    expect(controller.queue.len() + controller.queue.delayedLen()).toBe(0);
+    const stop = new AbortController();
+    const running = controller.run({ stop: stop.signal });
+    await flushMicrotasks();
+    expect(reconciled.sort()).toEqual(["ns/a", "ns/b"]);
+    controller.enqueue("ns/c"); // once running, events are queued as usual
+    await flushMicrotasks();
+    expect(reconciled).toContain("ns/c");
+    stop.abort();
+    await running;
+  });
+
+  it("without initialKeys keys queue up while standing by (deduplicated) — the case initialKeys bounds", () => {
+    const controller = new Controller({ name: "widgets", logger: recordingLogger(), clock: new ManualClock(0), reconcile: async () => done() });
+    churn(controller, 1_000);
+    expect(controller.queue.len()).toBe(1_000);
+  });
+});

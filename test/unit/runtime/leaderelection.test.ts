@@ -45,7 +45,7 @@ function candidate(identity: string, lease: MemoryLease, clock: Clock, extra: { 
 
 /** A clock whose wall time is off by skewMs but whose timers run on the shared test clock. */
 function skewed(base: ManualClock, skewMs: number): Clock {
-  return { now: () => base.now() + skewMs, setTimer: (ms, fn) => base.setTimer(ms, fn), sleep: (ms, s) => base.sleep(ms, s) };
+  return { now: () => base.now() + skewMs, monotonicMs: () => base.monotonicMs(), setTimer: (ms, fn) => base.setTimer(ms, fn), sleep: (ms, s) => base.sleep(ms, s) };
 }
 
 describe("LeaderElector", () => {
@@ -302,6 +302,44 @@ describe("LeaderElector", () => {
     expect(elector.check(20_000)).toBeUndefined();
     await clock.advance(1);
     expect(elector.check(20_000)).toMatch(/not renewed/);
+  });
+
+  it("a stop that races an in-flight acquire releases the lease once the abandoned write lands", async () => {
+    const clock = new ManualClock(0);
+    const lease = new MemoryLease();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The read answers at once; the create is on the wire when the stop comes and lands later.
+    lease.faults.push({ kind: "late", gate: Promise.resolve() }, { kind: "late", gate });
+    const elector = new LeaderElector({ store: lease.view(), identity: "a", clock, logger: recordingLogger() });
+    const stop = new AbortController();
+    const acquiring = elector.acquire(stop.signal);
+    await flushMicrotasks();
+    stop.abort();
+    expect(await acquiring).toBe(false);
+    const releasing = elector.release(AbortSignal.timeout(5_000));
+    await flushMicrotasks();
+    open(); // the abandoned create lands: holder "a"
+    expect(await releasing).toBe(true);
+    await flushMicrotasks();
+    expect(lease.writes.map((w) => w.holderIdentity)).toEqual(["a", ""]);
+    expect(lease.holder()).toBe("");
+  });
+
+  it("a wall-clock step neither fails liveness nor ends leadership: intervals run on the monotonic clock", async () => {
+    const clock = new ManualClock(0);
+    const lease = new MemoryLease();
+    const a = candidate("a", lease, clock);
+    await flushMicrotasks();
+    lease.faults.push({ kind: "error", error: new Error("apiserver blip") });
+    await clock.advance(RETRY + 1); // the renewal round starts and its first attempt fails
+    clock.stepWall(3_600_000); // NTP steps the wall clock an hour ahead mid-round
+    expect(a.elector.check(20_000)).toBeUndefined();
+    await clock.advance(3 * RETRY);
+    expect(a.outcome()).toBeUndefined();
+    expect(a.elector.isLeader()).toBe(true);
+    a.stop.abort();
+    await a.running;
   });
 
   it.each([

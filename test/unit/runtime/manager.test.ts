@@ -5,7 +5,7 @@ import type { Reconciler } from "../../../src/runtime/controller.ts";
 import { Controller } from "../../../src/runtime/controller.ts";
 import { LeaderElectionLostError, LeaderElector } from "../../../src/runtime/leaderelection.ts";
 import type { ManagerOptions } from "../../../src/runtime/manager.ts";
-import { Manager } from "../../../src/runtime/manager.ts";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, Manager } from "../../../src/runtime/manager.ts";
 import type { ReconcileResult } from "../../../src/runtime/result.ts";
 import { done } from "../../../src/runtime/result.ts";
 import { shutdownSignal } from "../../../src/runtime/signals.ts";
@@ -175,6 +175,44 @@ describe("Manager without leader election", () => {
     expect(otherStopped).toBe(true);
   });
 
+  it("readiness fails while a source has not heard from the apiserver for longer than the limit", async () => {
+    const clock = new ManualClock(0);
+    const r = replica("solo", clock, undefined, undefined, { sourceSilenceLimitMs: 60_000 });
+    r.source.heardAt = 0;
+    r.source.markSynced();
+    await r.manager.elected();
+    await until(() => r.manager.healthAddress() !== undefined, "health server");
+    await clock.advance(60_000);
+    expect((await probe(r.manager, "/readyz")).status).toBe(200);
+    await clock.advance(1);
+    const silent = await probe(r.manager, "/readyz");
+    expect(silent.status).toBe(500);
+    expect(silent.body).toContain("[-]sources-heard failed: not heard from the apiserver within 60s: widgets-solo (60s)");
+    expect((await probe(r.manager, "/healthz")).status).toBe(200); // not a reason to restart
+    r.source.heardAt = clock.monotonicMs(); // a bookmark arrives
+    expect((await probe(r.manager, "/readyz")).status).toBe(200);
+    r.stop.abort();
+    await r.started;
+  });
+
+  it("the whole shutdown fits its budget (default 25 s, below the pod's 30 s grace period) even when nothing cooperates", async () => {
+    const clock = new ManualClock(0);
+    // A reconcile that ignores its abort, and a source that never reports stopped.
+    const r = replica("solo", clock, undefined, () => new Promise<ReconcileResult>(() => {}));
+    r.source.neverStops = true;
+    r.source.markSynced();
+    await r.manager.elected();
+    r.controller.enqueue("ns/stuck");
+    await flushMicrotasks();
+    let stoppedAt: number | undefined;
+    void r.started.then(() => (stoppedAt = clock.now()));
+    r.stop.abort();
+    await clock.advance(60_000);
+    expect(stoppedAt).toBeDefined();
+    expect(stoppedAt).toBeLessThanOrEqual(DEFAULT_SHUTDOWN_TIMEOUT_MS);
+    expect(DEFAULT_SHUTDOWN_TIMEOUT_MS).toBeLessThan(30_000);
+  });
+
   it("graceful shutdown waits for an in-flight reconcile that finishes in time, without aborting it", async () => {
     const clock = new ManualClock(0);
     let signal: AbortSignal | undefined;
@@ -254,6 +292,25 @@ describe("Manager with leader election", () => {
     expect(lease.holder()).toBe("b");
     b.stop.abort();
     await b.started;
+  });
+
+  it("a stop that races an in-flight lease acquire does not leave the lease held", async () => {
+    const clock = new ManualClock(0);
+    const lease = new MemoryLease();
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    // The read answers; the creating write is on the wire when SIGTERM arrives and lands afterwards.
+    lease.faults.push({ kind: "late", gate: Promise.resolve() }, { kind: "late", gate });
+    const a = replica("a", clock, lease);
+    a.source.markSynced();
+    await until(() => a.manager.phase() === "standby", "a acquiring");
+    a.stop.abort();
+    await flushMicrotasks();
+    open();
+    await a.started;
+    await flushMicrotasks(); // let an abandoned write land, fixed or not
+    expect(lease.writes.map((w) => w.holderIdentity)).toEqual(["a", ""]);
+    expect(lease.holder()).toBe("");
   });
 
   it("stopping while standing by leaves the lease alone", async () => {

@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/runtime/clock.ts";
+import { WorkQueue } from "../../../src/runtime/workqueue.ts";
 import {
   BucketRateLimiter,
   ItemExponentialFailureRateLimiter,
+  JitteredExponentialRateLimiter,
   MaxOfRateLimiter,
+  armControllerRateLimiter,
   defaultControllerRateLimiter,
   delayWithFloor,
 } from "../../../src/runtime/ratelimiter.ts";
@@ -95,5 +98,70 @@ describe("delayWithFloor (Retry-After)", () => {
     expect(delayWithFloor(rl, "k", floor)).toBe(expected);
     // The failure is counted either way, so backoff keeps growing after the throttling ends.
     expect(rl.numRequeues("k")).toBe(attempt);
+  });
+});
+
+describe("JitteredExponentialRateLimiter", () => {
+  it.each([
+    ["no jitter (random 0.5)", 0.5, [1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000, 300_000]],
+    ["lowest (random 0)", 0, [750, 1500, 3000, 6000, 12_000, 24_000, 48_000, 96_000, 192_000, 225_000, 225_000]],
+  ])("1 s → 5 min per item, %s", (_name, r, expected) => {
+    const rl = new JitteredExponentialRateLimiter<string>({ baseMs: 1000, maxMs: 300_000, random: () => r });
+    expect(expected.map(() => rl.when("a"))).toEqual(expected);
+    expect(rl.numRequeues("a")).toBe(expected.length);
+    expect(rl.when("b")).toBe(expected[0]);
+    rl.forget("a");
+    expect(rl.when("a")).toBe(expected[0]);
+  });
+
+  it("spreads keys that fail together (jitter)", () => {
+    let i = 0;
+    const rl = new JitteredExponentialRateLimiter<string>({ baseMs: 1000, maxMs: 300_000, random: () => (i++ % 10) / 10 });
+    const first = Array.from({ length: 10 }, (_, k) => rl.when(`k${k}`));
+    expect(new Set(first).size).toBe(10);
+    expect(Math.min(...first)).toBeGreaterThanOrEqual(750);
+    expect(Math.max(...first)).toBeLessThan(1250);
+  });
+
+  it("rejects a base of 0 or a max below base", () => {
+    expect(() => new JitteredExponentialRateLimiter({ baseMs: 0, maxMs: 10 })).toThrow(RangeError);
+    expect(() => new JitteredExponentialRateLimiter({ baseMs: 10, maxMs: 5 })).toThrow(RangeError);
+  });
+});
+
+describe("armControllerRateLimiter", () => {
+  it("a key failing against ARM waits ≈ 1 s, then doubles, instead of controller-runtime's 5 ms", () => {
+    const arm = armControllerRateLimiter<string>(new ManualClock(), () => 0.5);
+    const dflt = defaultControllerRateLimiter<string>(new ManualClock());
+    const armDelays = Array.from({ length: 8 }, () => arm.when("k"));
+    const defaultDelays = Array.from({ length: 8 }, () => dflt.when("k"));
+    // 8 failures: ≈ 4 min of backoff against ARM, ≈ 1.3 s with the default.
+    expect(armDelays).toEqual([1000, 2000, 4000, 8000, 16_000, 32_000, 64_000, 128_000]);
+    expect(defaultDelays.reduce((a, b) => a + b, 0)).toBe(1275);
+  });
+
+  it("a Retry-After longer than the backoff is honoured as a floor, and the failure still counts", () => {
+    const arm = armControllerRateLimiter<string>(new ManualClock(), () => 0.5);
+    expect(delayWithFloor(arm, "k", 30_000)).toBe(30_000);
+    expect(delayWithFloor(arm, "k", 500)).toBe(2000);
+    expect(arm.numRequeues("k")).toBe(2);
+  });
+
+  it("a storm of keys failing at once is still spaced by the overall bucket", () => {
+    const arm = armControllerRateLimiter<string>(new ManualClock(), () => 0.5);
+    const delays = Array.from({ length: 200 }, (_, i) => arm.when(`k${i}`));
+    expect(delays.at(99)).toBe(1000); // within the burst of 100: the per-key 1 s wins
+    expect(delays.at(199)).toBeCloseTo(10_000, 5); // 100 beyond the burst at 10 qps
+  });
+
+  it("drives a WorkQueue: addRateLimited delays by it", async () => {
+    const clock = new ManualClock();
+    const q = new WorkQueue<string>({ clock, rateLimiter: armControllerRateLimiter<string>(clock, () => 0.5) });
+    q.addRateLimited("k");
+    await clock.advance(999);
+    expect(q.len()).toBe(0);
+    await clock.advance(1);
+    expect(q.len()).toBe(1);
+    q.shutDown();
   });
 });

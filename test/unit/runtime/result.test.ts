@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ReconcileResult, ResultQueue } from "../../../src/runtime/result.ts";
-import { applyResult, done, requeueAfter, resultFromThrown, retry, terminal } from "../../../src/runtime/result.ts";
+import { applyResult, conflict, done, requeueAfter, resultFromThrown, retry, terminal } from "../../../src/runtime/result.ts";
 
 function recordingQueue(): ResultQueue<string> & { calls: string[] } {
   const calls: string[] = [];
@@ -24,6 +24,7 @@ describe("applyResult: the one result → queue action mapping", () => {
     ["terminal forgets and does not requeue", terminal(boom), ["forget k"], "error", true, true],
     ["terminal without an error is still a terminal error", terminal(), ["forget k"], "error", true, true],
     ["a thrown error is a retry", resultFromThrown(boom), ["addRateLimited k"], "error", true, false],
+    ["a conflict is a rate-limited retry, keeping the key's backoff", conflict(boom), ["addRateLimited k"], "error", true, false],
   ])("%s", (_name, result, calls, label, isError, isTerminal) => {
     const q = recordingQueue();
     expect(applyResult(q, "k", result)).toEqual({ label, isError, isTerminal });

@@ -123,6 +123,20 @@ describe("WorkQueue delays", () => {
     expect([await getItem(q), await getItem(q), await getItem(q)]).toEqual(["a", "b", "c"]);
   });
 
+  it("a wall-clock step does not move delayed items: delays run on the monotonic clock", async () => {
+    const { q, clock } = newQueue(new ManualClock(1_000_000));
+    q.addAfter("a", 1_000);
+    clock.stepWall(-3_600_000); // NTP steps an hour back
+    await clock.advance(1_000);
+    expect(q.len()).toBe(1);
+    q.addAfter("b", 1_000);
+    clock.stepWall(+3_600_000); // and forward again: b must not become due early
+    await clock.advance(999);
+    expect(q.len()).toBe(1);
+    await clock.advance(1);
+    expect(q.len()).toBe(2);
+  });
+
   it("addAfter with a non-positive delay adds immediately", () => {
     const { q } = newQueue();
     q.addAfter("a", 0);

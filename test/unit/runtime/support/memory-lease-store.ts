@@ -3,7 +3,8 @@
 import type { LeaseRecord, LeaseStore, LeaseWriteResult, StoredLease } from "../../../../src/runtime/leaderelection.ts";
 
 /** hang: settles when the caller aborts; stuck: ignores the signal too (a client without timeouts). */
-export type Fault = { kind: "error"; error: Error } | { kind: "hang" } | { kind: "stuck" };
+/** late: a request already on the wire: it ignores the caller's abort and goes through once gate opens. */
+export type Fault = { kind: "error"; error: Error } | { kind: "hang" } | { kind: "stuck" } | { kind: "late"; gate: Promise<void> };
 
 export class MemoryLease {
   stored: StoredLease | null = null;
@@ -58,6 +59,9 @@ export class MemoryLease {
         return;
       case "stuck":
         await new Promise<void>(() => {});
+        return;
+      case "late":
+        await fault.gate;
     }
   }
 }

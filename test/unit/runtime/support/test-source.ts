@@ -5,6 +5,10 @@ export class TestSource implements Source {
   readonly name: string;
   started = false;
   stoppedBySignal = false;
+  /** What lastHeardAt() answers (monotonic ms); undefined: never heard. */
+  heardAt: number | undefined;
+  /** A stopped() that never resolves (a source stuck on a dead connection). */
+  neverStops = false;
   #synced = false;
   #waiters: (() => void)[] = [];
   readonly #failStart: Error | undefined;
@@ -18,6 +22,14 @@ export class TestSource implements Source {
     if (this.#failStart !== undefined) throw this.#failStart;
     this.started = true;
     signal.addEventListener("abort", () => (this.stoppedBySignal = true), { once: true });
+  }
+
+  lastHeardAt(): number | undefined {
+    return this.heardAt;
+  }
+
+  stopped(): Promise<void> {
+    return this.neverStops ? new Promise(() => {}) : Promise.resolve();
   }
 
   hasSynced(): boolean {

@@ -1,0 +1,232 @@
+// The informer's loop rules with a scripted client (the real apiserver path is in
+// test/integration/informer*.test.ts): a watch that closes at once or a 410 loop cannot spin,
+// backoff follows client-go (800 ms → 30 s, jittered into [d, 2d)), a silent watch is torn down at
+// the inactivity deadline, and cached objects are transformed and frozen.
+import { describe, expect, it } from "vitest";
+import type { KubeObject, ListResult, ResourceType, WatchEvent } from "../../../src/kube/client.ts";
+import { KubeApiError } from "../../../src/kube/errors.ts";
+import { backoffDelay, Informer, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
+
+const cms: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
+
+function cm(name: string, rv: string, extra: Partial<KubeObject["metadata"]> & Record<string, unknown> = {}): KubeObject {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "ns", resourceVersion: rv, ...extra }, data: { v: rv } };
+}
+
+type WatchScript = (opts: { signal?: AbortSignal; timeoutSeconds?: number; onOpen?: () => void }, onEvent: (e: WatchEvent) => void) => Promise<void>;
+
+/** A client whose list answers items and whose watch runs a script; counts calls and guards against spinning. */
+function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortController): InformerClient & { lists: number; watches: number; timeouts: number[] } {
+  const c = {
+    lists: 0,
+    watches: 0,
+    timeouts: [] as number[],
+    list: (): Promise<ListResult> => {
+      c.lists++;
+      return Promise.resolve({ items: structuredClone(items), resourceVersion: "10" });
+    },
+    watch: (_rt: ResourceType, _ns: string | undefined, opts: { signal?: AbortSignal; timeoutSeconds?: number; onOpen?: () => void }, onEvent: (e: WatchEvent) => void) => {
+      c.watches++;
+      c.timeouts.push(opts.timeoutSeconds ?? -1);
+      if (c.watches > 100_000) guard?.abort(); // without backoff the loop never yields: stop it so the test fails instead of hanging
+      return watch(opts, onEvent);
+    },
+  };
+  return c as unknown as InformerClient & { lists: number; watches: number; timeouts: number[] };
+}
+
+/** Virtual time: sleep records the delay, advances the monotonic clock and returns at once. */
+function virtualTime(stopAfterMs: number, ac: AbortController): { sleep: (ms: number) => Promise<void>; monotonicMs: () => number; delays: number[] } {
+  let now = 0;
+  const delays: number[] = [];
+  return {
+    delays,
+    monotonicMs: () => now,
+    sleep: (ms: number) => {
+      delays.push(ms);
+      now += ms;
+      if (now >= stopAfterMs) ac.abort();
+      return new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+describe("informer backoff (client-go rules)", () => {
+  it.each([
+    ["first failure", 1, 0, 800],
+    ["first failure, full jitter", 1, 0.999, 1599.2],
+    ["second", 2, 0, 1600],
+    ["sixth", 6, 0, 25_600],
+    ["capped", 7, 0, 30_000],
+    ["capped, jittered below 2 × max", 50, 0.5, 45_000],
+  ])("%s: failures %d random %d → %d ms", (_n, failures, random, expected) => {
+    expect(backoffDelay(failures, { initialMs: 800, maxMs: 30_000 }, () => random)).toBeCloseTo(expected, 5);
+  });
+
+  it("a watch that closes at once is a failure: ≤ 8 watch calls per minute, delays 800 ms doubling to 30 s", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(60_000, ac);
+    const client = scripted(() => Promise.resolve(), [], ac);
+    const inf = new Informer(client, cms, { sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0 });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    console.log(`[informer] closing watch: ${client.watches} watch calls in one (virtual) minute; delays ${t.delays.join(", ")}`);
+    expect(client.watches).toBeLessThanOrEqual(8);
+    expect(t.delays).toEqual([800, 1600, 3200, 6400, 12_800, 25_600, 30_000]);
+    expect(inf.stats.shortWatches).toBe(client.watches);
+    expect(client.lists).toBe(1);
+  });
+
+  it("jitter spreads the delays into [d, 2d)", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(60_000, ac);
+    const inf = new Informer(scripted(() => Promise.resolve(), [], ac), cms, { sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0.5 });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    expect(t.delays.slice(0, 3)).toEqual([1200, 2400, 4800]);
+  });
+
+  it("a watch that delivered events resumes at once, with no backoff", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(1, ac);
+    let n = 0;
+    const client = scripted((_o, onEvent) => {
+      n++;
+      if (n >= 5) ac.abort();
+      onEvent({ type: "BOOKMARK", resourceVersion: String(10 + n) });
+      return Promise.resolve();
+    });
+    const inf = new Informer(client, cms, { sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0 });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    expect(t.delays).toEqual([]);
+    expect(client.watches).toBe(5);
+  });
+
+  it("410 Gone re-lists through the backoff, so a server that always answers 410 cannot spin", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(60_000, ac);
+    const client = scripted(() => Promise.reject(new KubeApiError("gone", 410, "Expired", "too old")), [], ac);
+    const inf = new Informer(client, cms, { sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0 });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    expect(client.lists).toBeLessThanOrEqual(8);
+    expect(inf.stats.relistsOnGone).toBe(client.watches);
+    expect(t.delays[0]).toBe(800);
+  });
+
+  it("each watch asks for a random server timeout in [5, 10) minutes", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(10_000, ac);
+    const randoms = [0, 0.5, 0.9999];
+    let i = 0;
+    const client = scripted(() => Promise.resolve(), [], ac);
+    const inf = new Informer(client, cms, { sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => randoms[i++ % randoms.length] ?? 0 });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    for (const s of client.timeouts) {
+      expect(s).toBeGreaterThanOrEqual(300);
+      expect(s).toBeLessThan(600);
+    }
+    expect(new Set(client.timeouts).size).toBeGreaterThan(1);
+  });
+});
+
+describe("informer inactivity deadline", () => {
+  it("a watch that goes silent is torn down and re-opened from the last resourceVersion", async () => {
+    const ac = new AbortController();
+    const seenRvs: string[] = [];
+    const client = scripted((opts, onEvent) => {
+      opts.onOpen?.();
+      onEvent({ type: "BOOKMARK", resourceVersion: "42" });
+      // Then silence: only the caller's signal ends it (a black-holed connection).
+      return new Promise((_res, rej) => opts.signal?.addEventListener("abort", () => rej(new KubeApiError("transient", 0, "Aborted", "aborted")), { once: true }));
+    });
+    const origWatch = client.watch.bind(client);
+    client.watch = ((rt, ns, opts, onEvent) => {
+      seenRvs.push(opts.resourceVersion);
+      return origWatch(rt, ns, opts, onEvent);
+    }) as typeof client.watch;
+    const inf = new Informer(client, cms, { inactivityTimeoutMs: 50 });
+    await inf.start(ac.signal);
+    while (inf.stats.inactivityTimeouts < 2) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    await inf.stopped();
+    expect(seenRvs.slice(0, 3)).toEqual(["10", "42", "42"]);
+    expect(inf.stats.errors).toBe(0);
+  });
+
+  it("lastHeardAt moves with the list, the watch opening and every event", async () => {
+    const ac = new AbortController();
+    let now = 1000;
+    const client = scripted((opts, onEvent) => {
+      now = 2000;
+      opts.onOpen?.();
+      now = 3000;
+      onEvent({ type: "ADDED", object: cm("a", "11") });
+      now = 4000;
+      ac.abort();
+      return Promise.resolve();
+    });
+    const heard: Array<number | undefined> = [];
+    const inf = new Informer(client, cms, { monotonicMs: () => now });
+    inf.addHandler({ onAdd: () => heard.push(inf.lastHeardAt()) });
+    expect(inf.lastHeardAt()).toBeUndefined();
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    await inf.stopped();
+    expect(heard).toEqual([3000]);
+    expect(inf.lastHeardAt()).toBe(3000);
+  });
+});
+
+describe("informer cache objects", () => {
+  const lastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+  const fat = cm("a", "11", { managedFields: [{ manager: "kubectl", fieldsV1: { "f:data": {} } }], annotations: { [lastApplied]: "{...}", keep: "me" } });
+
+  it("drops managedFields and the last-applied annotation by default, keeping everything else", async () => {
+    const ac = new AbortController();
+    const inf = new Informer(scripted(() => new Promise(() => {}), [fat]), cms);
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    const got = inf.get("ns/a");
+    expect(got?.metadata).toEqual({ name: "a", namespace: "ns", resourceVersion: "11", annotations: { keep: "me" } });
+    expect(got?.data).toEqual({ v: "11" });
+    ac.abort();
+  });
+
+  it("stripManagedFields does not touch its input and removes an annotations map left empty", () => {
+    const only = cm("b", "1", { annotations: { [lastApplied]: "{}" }, managedFields: [] });
+    const copy = structuredClone(only);
+    expect(stripManagedFields(only).metadata).toEqual({ name: "b", namespace: "ns", resourceVersion: "1" });
+    expect(only).toEqual(copy);
+  });
+
+  it("hands out frozen objects: a caller's write throws instead of changing the cache", async () => {
+    const ac = new AbortController();
+    const inf = new Informer(scripted(() => new Promise(() => {}), [fat]), cms);
+    let fromHandler: KubeObject | undefined;
+    inf.addHandler({ onAdd: (o) => (fromHandler = o) });
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    const got = inf.get("ns/a") as KubeObject;
+    expect(() => {
+      (got.metadata as { name: string }).name = "x";
+    }).toThrow(TypeError);
+    expect(() => (got.data as Record<string, string>)["v"] = "changed").toThrow(TypeError);
+    expect(() => got.metadata.annotations && (got.metadata.annotations["new"] = "1")).toThrow(TypeError);
+    expect(Object.isFrozen(fromHandler)).toBe(true);
+    expect(inf.get("ns/a")?.data).toEqual({ v: "11" });
+    ac.abort();
+  });
+
+  it("uses a custom transform (client-go SetTransform)", async () => {
+    const ac = new AbortController();
+    const inf = new Informer(scripted(() => new Promise(() => {}), [fat]), cms, { transform: (o) => ({ ...o, data: {} }) });
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    expect(inf.get("ns/a")?.data).toEqual({});
+    expect(inf.keys()).toEqual(["ns/a"]);
+    ac.abort();
+  });
+});
