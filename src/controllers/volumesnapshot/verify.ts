@@ -132,6 +132,8 @@ function azureSide(handle: string, azure: AzureObservation | undefined): Verific
 /** Waiting (or Instant Access only) past the deadline is a failure that names what it waited for. */
 function withDeadline(ver: Verification, input: VerifyInput): Verification {
   if (ver.state !== "Waiting" && ver.state !== "InstantAccess") return ver;
+  // Never fail on the deadline without having asked Azure once: the copy may be long done.
+  if (ver.reason === VerifyReasons.Checking) return ver;
   const created = input.vs.createdAt === undefined ? NaN : Date.parse(input.vs.createdAt);
   if (!Number.isFinite(created) || input.now.getTime() - created <= input.deadlineMs) return ver;
   const { needsAzure: _dropped, ...rest } = ver;

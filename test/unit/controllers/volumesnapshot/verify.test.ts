@@ -166,6 +166,13 @@ describe("verify", () => {
       reason: "DeadlineExceeded",
       needsAzure: false,
     },
+    {
+      name: "past the deadline but Azure not read yet: read first (the copy may be done)",
+      in: { deadlineMs: 60_000 },
+      state: "Waiting",
+      reason: "CheckingAzure",
+      needsAzure: true,
+    },
     { name: "verified stays verified past the deadline", in: { azure: found({ completionPercent: 100 }), deadlineMs: 60_000 }, state: "Verified", reason: "SnapshotVerified", needsAzure: false },
   ])("$name", (row) => {
     const got = verify(input(row.in));
