@@ -141,13 +141,6 @@ function withDeadline(ver: Verification, input: VerifyInput): Verification {
   return v({ ...rest, state: "Failed", reason: VerifyReasons.DeadlineExceeded, message: `not verified within ${within} of creation: ${ver.reason}: ${ver.message}` });
 }
 
-/** When to read the handle again: one interval after the last read, stretched by up to 20 % jitter. */
-export function nextPollAt(lastCheckedAt: Date | undefined, intervalMs: number, random: () => number, now: Date): Date {
-  if (lastCheckedAt === undefined) return now;
-  const due = lastCheckedAt.getTime() + intervalMs * (1 + 0.2 * random());
-  return new Date(Math.max(due, now.getTime()));
-}
-
 function formatDuration(ms: number): string {
   if (ms < 120_000) return `${Math.round(ms / 1000)}s`;
   if (ms < 7_200_000) return `${Math.round(ms / 60_000)}m`;
