@@ -14,7 +14,7 @@ import type { Logger } from "./logger.ts";
 import type { RateLimiter } from "./ratelimiter.ts";
 import { defaultControllerRateLimiter } from "./ratelimiter.ts";
 import type { ReconcileOutcomeLabel, ReconcileResult } from "./result.ts";
-import { applyResult, resultFromThrown } from "./result.ts";
+import { applyResult, isTransientError, resultFromThrown } from "./result.ts";
 import type { WorkQueueMetricsProvider } from "./workqueue.ts";
 import { WorkQueue } from "./workqueue.ts";
 
@@ -77,6 +77,9 @@ export interface ControllerOptions {
   newReconcileId?: () => string;
 }
 
+/** Transient retries of a controller less than this apart are one episode (one warn line). */
+export const TRANSIENT_EPISODE_GAP_MS = 60_000;
+
 export interface ControllerRunOptions {
   /** Stop taking new keys; in-flight reconciles finish. */
   stop: AbortSignal;
@@ -98,6 +101,10 @@ export class Controller {
   readonly #inFlight = new Set<string>();
   readonly #initialKeys: (() => Iterable<string>) | undefined;
   #started = false;
+  // Transient retries (TransientError) are logged once per episode per controller, not per key:
+  // a restart under ARM throttling retries hundreds of keys, and one line says it all.
+  #lastTransientAt = -Infinity;
+  #transientInEpisode = 0;
 
   constructor(options: ControllerOptions) {
     const workers = options.maxConcurrentReconciles ?? 1;
@@ -211,7 +218,22 @@ export class Controller {
 
     const err = "error" in result ? result.error : undefined;
     if (applied.isTerminal) log.error({ err, result: applied.label }, "Reconciler error (terminal, not requeued)");
+    else if (applied.isError && isTransientError(err)) this.#logTransient(log, err);
     else if (applied.isError) log.error({ err, result: applied.label, requeues: this.queue.numRequeues(key) }, "Reconciler error");
     else log.debug({ result: applied.label }, "Reconcile finished");
+  }
+
+  /** The first transient retry of an episode at warn (message only, no stack), the rest at debug. */
+  #logTransient(log: Logger, err: Error): void {
+    const now = this.#clock.monotonicMs();
+    if (now - this.#lastTransientAt >= TRANSIENT_EPISODE_GAP_MS) {
+      const previous = this.#transientInEpisode > 0 ? { retriesInPreviousEpisode: this.#transientInEpisode } : {};
+      log.warn({ reason: err.message, ...previous }, "Transient failure, retrying with backoff; further ones in this episode are logged at debug");
+      this.#transientInEpisode = 0;
+    } else {
+      log.debug({ reason: err.message }, "Transient failure, retrying with backoff");
+    }
+    this.#transientInEpisode += 1;
+    this.#lastTransientAt = now;
   }
 }

@@ -24,6 +24,19 @@ export const terminal = (error?: unknown): ReconcileResult => ({ kind: "terminal
  */
 export const conflict = (error?: unknown): ReconcileResult => ({ kind: "retry", error });
 
+/**
+ * An expected, passing failure (ARM throttling, a 5xx, a busy resource): retried like any error,
+ * but logged by the controller at warn once per episode and without a stack. Throttling is routine
+ * at scale; an error line with a stack per retry (thousands in one restart) buries real problems.
+ */
+export class TransientError extends Error {
+  override readonly name = "TransientError";
+}
+
+export function isTransientError(e: unknown): e is TransientError {
+  return e instanceof TransientError;
+}
+
 /** The queue operations a result may use. */
 export interface ResultQueue<K> {
   forget(key: K): void;

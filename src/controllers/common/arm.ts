@@ -3,7 +3,7 @@
 // resource group needs a change in the world and is looked at again slowly.
 import type { ArmError } from "../../azure/errors.ts";
 import { describeArmError } from "../../azure/errors.ts";
-import { requeueAfter, retry } from "../../runtime/result.ts";
+import { requeueAfter, retry, TransientError } from "../../runtime/result.ts";
 import type { Verdict } from "./frame.ts";
 import { CommonReasons } from "./reasons.ts";
 
@@ -29,7 +29,8 @@ export function armOutcome<X>(e: ArmError, doing: string, policy: StallPolicy): 
   const msg = `${doing}: ${describeArmError(e)}`;
   const progressing = (reason: string, notBeforeMs?: number): Verdict<X> => ({
     readiness: { state: "progressing", reason, message: msg },
-    result: retry(new Error(msg), notBeforeMs),
+    // Passing trouble (429, 5xx, busy): warn once per episode, no stack (runtime/controller.ts).
+    result: retry(new TransientError(msg), notBeforeMs),
   });
   switch (e.kind) {
     case "throttled":

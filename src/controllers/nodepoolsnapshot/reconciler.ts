@@ -15,12 +15,13 @@ import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePool
 import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
-import { requeueAfter, type ReconcileResult } from "../../runtime/result.ts";
+import { requeueAfter, retry, TransientError, type ReconcileResult } from "../../runtime/result.ts";
 import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
 import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
 import { desiredFor, isOurs, operatorTags, ownerOf, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { statusFields, type StatusExtra } from "./status.ts";
+import { createGroupListing } from "./listing.ts";
 import { createSourceGate, SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 import { planTags } from "./tags.ts";
 
@@ -40,7 +41,13 @@ export interface NodePoolSnapshotDeps {
   events: EventRecorder;
   defaults: Defaults;
   allowedScopes: AllowedScopes | undefined;
-  /** How often a Ready object is re-read from ARM (out-of-band deletion, tag drift). */
+  /**
+   * The longest an out-of-band deletion or tag drift of a Ready object goes unseen. Each Ready
+   * object is verified every 65–75 % of it (jittered) against a LIST of its resource group at most
+   * a quarter of it old (one LIST per group serves every object of the group), so the sum stays
+   * within one period. After a start, each Ready object's first check falls at a random point in
+   * the first 75 % of it: a restart does not read every object at once.
+   */
   resyncPeriodMs: number;
   /** How often a Stalled object whose cause lies in the world (not the spec) is looked at again. */
   stalledRecheckMs: number;
@@ -59,7 +66,20 @@ export interface NodePoolSnapshotDeps {
 
 export { SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 
+/** Verification cadence of a Ready object as fractions of the resync period (see resyncPeriodMs). */
+export const RESYNC_MIN_FRACTION = 0.65;
+export const RESYNC_JITTER_FRACTION = 0.1;
+export const LISTING_MAX_AGE_FRACTION = 0.25;
+/** A failed group LIST without Retry-After answers its group's lookups with its error this long. */
+export const LISTING_FAILURE_HOLD_MS = 1_000;
+
+/** A transient ARM answer (429, 5xx, timeout, 409 busy): says nothing about the snapshot. */
+function isTransientArm(e: ArmError): boolean {
+  return e.kind === "throttled" || e.kind === "transient" || e.kind === "conflict";
+}
+
 type V = Verdict<StatusExtra>;
+type Keep = { keep: true; result: ReconcileResult };
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
   // Per key (the uid guards against a deleted and re-created object of the same name): what was
@@ -68,6 +88,14 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   const verified = new Map<string, { uid: string; generation: number; tags: string; dueAt: number }>();
   const tagsKey = (o: NodePoolSnapshot): string => JSON.stringify(operatorTags(o));
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
+  /** The next verification of a Ready object: 65–75 % of the period (+ a listing ≤ 25 % old = one period). */
+  const resyncAfter = (): number => Math.round(deps.resyncPeriodMs * (RESYNC_MIN_FRACTION + RESYNC_JITTER_FRACTION * deps.random()));
+  const listing = createGroupListing({
+    port: deps.arm.nodePoolSnapshots,
+    now: () => deps.now().getTime(),
+    maxAgeMs: Math.round(deps.resyncPeriodMs * LISTING_MAX_AGE_FRACTION),
+    failureHoldMs: LISTING_FAILURE_HOLD_MS,
+  });
   const policy = { recheckMs: () => jittered(deps.stalledRecheckMs) };
   const fromArmError = (e: ArmError, doing: string): V => armOutcome(e, doing, policy);
   /** A spec problem waits for a new generation (terminal); a world problem is rechecked slowly. */
@@ -94,7 +122,15 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     message: `snapshot ${s.name} of ${sourceId ?? s.sourceResourceId ?? "an agent pool"} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})`,
   });
 
-  async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot, call: CallOptions): Promise<V> {
+  /** `listed`: `existing` came from a group listing (up to a quarter period old), not a GET. */
+  async function observeExisting(
+    obj: NodePoolSnapshot,
+    d: Desired,
+    existing: ArmSnapshot,
+    call: CallOptions,
+    onArmError: (e: ArmError, doing: string) => V | Keep = fromArmError,
+    listed = false,
+  ): Promise<V | Keep> {
     if (d.mode === "capture" && !isOurs(obj, existing)) {
       // Neither our owner tag nor the snapshot our status recorded: someone else's (a golden
       // snapshot of the same pool, another namespace's object). Nothing is written to it.
@@ -120,9 +156,16 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const wanted = d.mode === "adopt" ? (obj.spec.tags ?? {}) : d.tags;
     const plan = planTags(existing.tags, wanted, obj.status?.managedTagKeys ?? []);
     let snapshot = existing;
+    if (plan.patch && listed) {
+      // The PATCH replaces every tag: compute it from a fresh read, not a listing that may miss a
+      // tag someone (Azure Policy) added since.
+      const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
+      if (!got.ok) return got.error.kind === "notFound" ? absent(obj, d, got.error, call) : onArmError(got.error, `reading snapshot ${d.snapshotId}`);
+      return observeExisting(obj, d, got.value, call, onArmError);
+    }
     if (plan.patch) {
       const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch, call);
-      if (!r.ok) return fromArmError(r.error, `updating tags of ${d.snapshotId}`);
+      if (!r.ok) return onArmError(r.error, `updating tags of ${d.snapshotId}`);
       snapshot = r.value;
     }
     const tagNote = plan.patch ? " (tags updated)" : "";
@@ -138,7 +181,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     }
     return {
       readiness: ready(snapshot, undefined),
-      result: requeueAfter(jittered(deps.resyncPeriodMs)),
+      result: requeueAfter(resyncAfter()),
       extra: { snapshot, managedTagKeys: plan.managedKeys },
       ...(event ? { event } : {}),
     };
@@ -171,17 +214,45 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const s = put.value;
     return {
       readiness: ready(s, d.sourceId),
-      result: requeueAfter(jittered(deps.resyncPeriodMs)),
+      result: requeueAfter(resyncAfter()),
       extra: { snapshot: s, managedTagKeys: Object.keys(d.tags) },
       event: { type: "Normal", reason: recreating ? EventReasons.Recreated : EventReasons.Created, message: `created snapshot ${s.id} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})` },
     };
   }
 
-  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V> {
+  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V | Keep> {
     const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
     if (got.ok) return observeExisting(obj, d, got.value, call);
     if (got.error.kind !== "notFound") return fromArmError(got.error, `reading snapshot ${d.snapshotId}`);
-    if (isResourceGroupNotFound(got.error)) {
+    return absent(obj, d, got.error, call);
+  }
+
+  /**
+   * Last known good: a Ready object whose verification got no answer about the snapshot (429, 5xx,
+   * timeout, 409) stays Ready — status untouched, no event — and is retried with backoff, never
+   * sooner than Retry-After. Only a definitive answer (404, not ours) changes Ready: GitOps tools
+   * must not see healthy objects regress because ARM was busy (e.g. every restart under throttling).
+   */
+  function holdReady(e: ArmError, doing: string): V | Keep {
+    if (!isTransientArm(e)) return fromArmError(e, doing);
+    const notBefore = e.retryAfterMs ?? (e.kind === "throttled" ? 1000 : undefined);
+    return { keep: true, result: retry(new TransientError(`${doing}: ${describeArmError(e)} (Ready kept: last known good)`), notBefore) };
+  }
+
+  /** A Ready object's periodic check: its group's listing, a GET only when the listing lacks it. */
+  async function verifyEstablished(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V | Keep> {
+    const found = await listing.lookup(d.snapshot, call);
+    if (found.kind === "failed") return holdReady(found.error, `listing snapshots of resource group ${d.snapshot.resourceGroup}`);
+    if (found.kind === "listed") return observeExisting(obj, d, found.snapshot, call, holdReady, true);
+    // Not in the listing: it may predate the snapshot, so only a GET's 404 says it is gone.
+    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
+    if (got.ok) return observeExisting(obj, d, got.value, call, holdReady);
+    if (got.error.kind !== "notFound") return holdReady(got.error, `reading snapshot ${d.snapshotId}`);
+    return absent(obj, d, got.error, call);
+  }
+
+  async function absent(obj: NodePoolSnapshot, d: Desired, error: ArmError, call: CallOptions): Promise<V> {
+    if (isResourceGroupNotFound(error)) {
       return stalled(Reasons.ResourceGroupNotFound, `resource group ${d.snapshot.resourceGroup} of ${d.snapshotId} not found (the operator does not create resource groups)`, true);
     }
     if (d.mode === "adopt") {
@@ -203,14 +274,37 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
 
   // --- the kind's steps (a live object with our finalizer) ---
 
-  /** Steady state costs nothing: no ARM call, no write, until the jittered resync is due. */
-  function steadyState(obj: NodePoolSnapshot): ReconcileResult | undefined {
+  /** Ready for this generation with a snapshot recorded: what a periodic check verifies. */
+  function isEstablished(obj: NodePoolSnapshot): boolean {
+    return isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === (obj.metadata.generation ?? 0) && obj.status?.snapshotId !== undefined;
+  }
+
+  /**
+   * Steady state costs nothing: no ARM call, no write, until the jittered resync is due. A Ready
+   * object first seen by this process (a start, a failover) is not read at once: its first check
+   * falls at a random point in the first 75 % of the period, so a restart with thousands of Ready
+   * objects does not read ARM for all of them in the same minute. Unless its operator tags changed
+   * meanwhile (a label edit does not bump the generation): then the drift is repaired now.
+   */
+  function steadyState(obj: NodePoolSnapshot, d: Desired): ReconcileResult | undefined {
+    if (!isEstablished(obj)) return undefined;
+    const key = objectKey(obj);
     const generation = obj.metadata.generation ?? 0;
-    const seen = verified.get(objectKey(obj));
     const nowMs = deps.now().getTime();
+    let seen = verified.get(key);
+    if (seen?.uid !== obj.metadata.uid && tagKeysRecorded(obj, d)) {
+      seen = { uid: obj.metadata.uid ?? "", generation, tags: tagsKey(obj), dueAt: nowMs + Math.floor(deps.random() * deps.resyncPeriodMs * (RESYNC_MIN_FRACTION + RESYNC_JITTER_FRACTION)) };
+      verified.set(key, seen);
+    }
     const fresh = seen?.uid === obj.metadata.uid && seen?.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt;
-    if (!fresh || !isTrue(obj.status?.conditions, "Ready") || obj.status?.observedGeneration !== generation) return undefined;
-    return requeueAfter(seen.dueAt - nowMs);
+    return fresh && seen ? requeueAfter(seen.dueAt - nowMs) : undefined;
+  }
+
+  /** Whether status records exactly the tag keys the object asks for now (values are checked by ARM reads). */
+  function tagKeysRecorded(obj: NodePoolSnapshot, d: Desired): boolean {
+    const want = Object.keys(d.mode === "adopt" ? (obj.spec.tags ?? {}) : d.tags).sort();
+    const have = [...(obj.status?.managedTagKeys ?? [])].sort();
+    return want.length === have.length && want.every((k, i) => k === have[i]);
   }
 
   async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<StepOutcome<StatusExtra>> {
@@ -218,7 +312,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     if (!d.ok) return stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown);
     const denied = scopeCheck(obj, d.value);
     if (denied) return denied;
-    const steady = steadyState(obj);
+    const steady = steadyState(obj, d.value);
     if (steady) return { keep: true, result: steady };
     // A new generation is acknowledged before ARM is touched, so watchers (kstatus, Flux, Argo CD)
     // see Reconciling while the work is in flight rather than a stale Ready.
@@ -228,7 +322,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       return { readiness: { state: "progressing", reason, message: `reconciling generation ${generation}` }, result: requeueAfter(0) };
     }
     // Every ARM call carries the reconcile's signal: a reconcile timeout or a shutdown ends it.
-    return reconcileLive(obj, d.value, { signal: ctx.signal });
+    const call = { signal: ctx.signal };
+    return isEstablished(obj) ? verifyEstablished(obj, d.value, call) : reconcileLive(obj, d.value, call);
   }
 
   // --- deletion ---

@@ -4,7 +4,7 @@ import type { ControllerMetrics, ReconcileContext, Reconciler } from "../../../s
 import { Controller } from "../../../src/runtime/controller.ts";
 import { ItemExponentialFailureRateLimiter } from "../../../src/runtime/ratelimiter.ts";
 import type { ReconcileResult } from "../../../src/runtime/result.ts";
-import { done, requeueAfter, retry, terminal } from "../../../src/runtime/result.ts";
+import { done, requeueAfter, retry, terminal, TransientError } from "../../../src/runtime/result.ts";
 import { recordingLogger } from "./support/recording-logger.ts";
 
 interface Call {
@@ -92,6 +92,45 @@ describe("Controller", () => {
     expect(errLog?.level).toBe("error");
     expect((errLog?.fields["err"] as Error).message).toBe("transient");
     expect(t.controller.queue.numRequeues("ns/a")).toBe(0); // forgotten after success
+    t.stop.abort();
+    await t.running;
+  });
+
+  it("logs transient retries (429, 5xx) at warn without a stack, once per episode per controller", async () => {
+    let calls = 0;
+    const t = setup(async () => {
+      calls += 1;
+      return retry(new TransientError("ARM said 429"), 1000);
+    });
+    for (const k of ["ns/a", "ns/b", "ns/c"]) t.controller.enqueue(k);
+    await t.clock.advance(10_000); // three keys, each retried every ≈ 1 s: one episode
+    expect(calls).toBeGreaterThan(10);
+    const warns = t.logger.entries.filter((e) => e.level === "warn");
+    expect(warns).toHaveLength(1);
+    expect(warns[0]?.fields["err"]).toBeUndefined(); // no Error object: pino would print its stack
+    expect(warns[0]?.fields["reason"]).toBe("ARM said 429");
+    expect(t.logger.entries.filter((e) => e.level === "error")).toHaveLength(0);
+    expect(t.metrics.events.filter((e) => e === "error widgets").length).toBe(calls); // still counted as errors
+    t.stop.abort();
+    await t.running;
+  });
+
+  it("a new transient episode after a quiet minute warns again with the previous episode's count", async () => {
+    let fail = true;
+    const t = setup(async () => (fail ? retry(new TransientError("503")) : done()));
+    t.controller.enqueue("ns/a");
+    await t.clock.advance(2_000);
+    fail = false;
+    await t.clock.advance(2_000);
+    const before = t.logger.entries.filter((e) => e.level === "warn").length;
+    fail = true;
+    await t.clock.advance(61_000);
+    t.controller.enqueue("ns/a");
+    await t.clock.advance(100);
+    const warns = t.logger.entries.filter((e) => e.level === "warn");
+    expect(before).toBe(1);
+    expect(warns).toHaveLength(2);
+    expect(warns[1]?.fields["retriesInPreviousEpisode"]).toBeGreaterThan(1);
     t.stop.abort();
     await t.running;
   });

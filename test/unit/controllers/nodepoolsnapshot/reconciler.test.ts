@@ -12,7 +12,7 @@ import type { NodePoolSnapshotSpec } from "../../../../src/crds/nodepoolsnapshot
 import type { KubeObject } from "../../../../src/kube/client.ts";
 import type { ReconcileContext } from "../../../../src/runtime/controller.ts";
 import { createNoopLogger } from "../../../../src/runtime/logger.ts";
-import type { ReconcileResult } from "../../../../src/runtime/result.ts";
+import { TransientError, type ReconcileResult } from "../../../../src/runtime/result.ts";
 import { FakeArm, FakeKube, RecordingEvents, type ArmOp } from "./support/fakes.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
@@ -24,6 +24,8 @@ const OTHER_POOL = { ...SOURCE, agentPoolName: "other" };
 const SNAP = { subscriptionId: SUB, resourceGroup: "rg-aks", name: snapshotNameFor(NS, NAME) };
 const SNAP_ID = nodePoolSnapshotId(SNAP);
 const RESYNC = 3_600_000;
+/** The verification interval with random 0.5: 70 % of the period (65–75 %, so that with a listing ≤ 25 % old a change is seen within one period). */
+const VERIFY = RESYNC * 0.7;
 const RECHECK = 600_000;
 const NOW = new Date("2025-06-01T12:00:00Z");
 
@@ -170,9 +172,9 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.arm.calls).toEqual([]);
   });
 
-  it("creates the snapshot in the source cluster's region with the operator's tags; Ready; resync after the period", async () => {
+  it("creates the snapshot in the source cluster's region with the operator's tags; Ready; verified again within the period", async () => {
     const w = world({ spec: { source: SOURCE, tags: { env: "prod" } } });
-    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RESYNC });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: VERIFY });
     expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
     const s = w.arm.snapshots.values().next().value;
     expect(s).toMatchObject({ id: SNAP_ID, location: "westeurope", sourceResourceId: agentPoolId(SOURCE), tags: { env: "prod", [OWNER_TAG]: KEY } });
@@ -189,23 +191,23 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.events.events.map((e) => e.reason)).toEqual([EventReasons.Found]);
   });
 
-  it("a Ready object costs no ARM call until the resync period has passed", async () => {
+  it("a Ready object costs no ARM call until its verification is due, then one LIST of its resource group", async () => {
     const w = world();
     await w.reconcile();
     const calls = w.arm.calls.length;
     w.setNow(new Date(NOW.getTime() + 60_000));
-    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RESYNC - 60_000 });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: VERIFY - 60_000 });
     expect(w.arm.calls.length).toBe(calls);
-    w.setNow(new Date(NOW.getTime() + RESYNC));
+    w.setNow(new Date(NOW.getTime() + VERIFY));
     await w.reconcile();
-    expect(w.arm.calls.slice(calls).map((c) => c.op)).toEqual(["snapshots.get"]);
+    expect(w.arm.calls.slice(calls).map((c) => c.op)).toEqual(["snapshots.list"]);
   });
 
   it.each([
-    ["shortest jitter (-10%)", 0, 0.9],
-    ["no jitter", 0.5, 1],
-    ["longest jitter (+10%)", 0.999, 1.0998],
-  ])("resync with %s: exactly one ARM GET, when the jittered period is due", async (_n, random, factor) => {
+    ["shortest jitter", 0, 0.65],
+    ["middle", 0.5, 0.7],
+    ["longest jitter", 0.999, 0.7499],
+  ])("verification with %s: exactly one ARM LIST, when the jittered interval is due", async (_n, random, factor) => {
     const w = world({ random });
     expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: Math.round(RESYNC * factor) });
     const due = NOW.getTime() + Math.round(RESYNC * factor);
@@ -215,7 +217,7 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.arm.calls.length).toBe(before);
     w.setNow(new Date(due));
     await w.reconcile();
-    expect(w.arm.calls.slice(before).map((c) => c.op)).toEqual(["snapshots.get"]);
+    expect(w.arm.calls.slice(before).map((c) => c.op)).toEqual(["snapshots.list"]);
   });
 
   it("a same-named snapshot of another source: Stalled SnapshotNameConflict, untouched", async () => {
@@ -293,6 +295,122 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(await w.reconcile()).toEqual(result);
     expect(kstatus(w)).toBe(want);
     expect(w.arm.calls).toEqual([]);
+  });
+});
+
+/** A Ready object as a previous process left it (its status records the snapshot and its tag keys). */
+const READY_STATUS = {
+  observedGeneration: 1,
+  snapshotId: SNAP_ID,
+  managedTagKeys: [OWNER_TAG],
+  conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "ok", lastTransitionTime: "2025-01-01T00:00:00Z", observedGeneration: 1 }],
+};
+
+function readyWorld(random = 0.5): World {
+  const w = world({ status: READY_STATUS, random });
+  w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } });
+  return w;
+}
+
+/** The first check after a start is spread; this moves past it. */
+async function pastFirstCheck(w: World): Promise<void> {
+  const r = await w.reconcile();
+  expect(r.kind).toBe("requeueAfter");
+  w.setNow(new Date(NOW.getTime() + (r.kind === "requeueAfter" ? r.afterMs : 0)));
+}
+
+describe("NodePoolSnapshot reconciler: a restart does not read every Ready object at once", () => {
+  it.each([
+    ["random 0.2", 0.2, 0.15],
+    ["random 0.5", 0.5, 0.375],
+    ["random 0.999", 0.999, 0.74925],
+  ])("a Ready object first seen by this process (%s): no ARM call, checked at that point of the first three quarters of the period", async (_n, random, factor) => {
+    const w = readyWorld(random);
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: Math.floor(RESYNC * factor) });
+    expect(w.arm.calls).toEqual([]);
+    expect(w.kube.writes).toEqual([]);
+  });
+
+  it("its operator tags changed while no process watched (a schedule label added): checked now, the tag repaired", async () => {
+    const w = readyWorld();
+    w.kube.object.metadata.labels = { "aksnap.io/schedule": "nightly" };
+    await w.reconcile();
+    // The PATCH replaces every tag, so it is computed from a fresh GET, not from the listing.
+    expect(w.arm.calls.map((c) => c.op)).toEqual(["snapshots.list", "snapshots.get", "snapshots.updateTags"]);
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+  });
+
+  it("a tag someone added after the listing survives the repair PATCH", async () => {
+    const w = readyWorld();
+    await pastFirstCheck(w);
+    await w.reconcile(); // listed: nothing to repair
+    const s = [...w.arm.snapshots.values()][0];
+    if (!s) throw new Error("no snapshot");
+    w.arm.snapshots.set([...w.arm.snapshots.keys()][0] ?? "", { ...s, tags: { ...s.tags, "policy-added": "yes" } });
+    w.kube.object.metadata.labels = { "aksnap.io/schedule": "nightly" };
+    await w.reconcile(); // the listing (still fresh) lacks policy-added
+    expect([...w.arm.snapshots.values()][0]?.tags).toEqual({ [OWNER_TAG]: KEY, "aksnap.io-schedule": "nightly", "policy-added": "yes" });
+  });
+});
+
+describe("NodePoolSnapshot reconciler: a Ready object keeps Ready while ARM cannot answer (last known good)", () => {
+  // [name, failing op, error, notBeforeMs]
+  it.each<[string, ArmOp, ArmError, number | undefined]>([
+    ["LIST throttled (429 Retry-After 9 s)", "snapshots.list", err("throttled", "SubscriptionRequestsThrottled", { retryAfterMs: 9000, statusCode: 429 }), 9000],
+    ["LIST throttled without Retry-After", "snapshots.list", err("throttled", "TooManyRequests", { statusCode: 429 }), 1000],
+    ["LIST 503 with Retry-After", "snapshots.list", err("transient", "ServiceUnavailable", { retryAfterMs: 4000, statusCode: 503 }), 4000],
+    ["LIST timed out", "snapshots.list", err("transient", "RequestTimeout"), undefined],
+    ["LIST 409", "snapshots.list", err("conflict", "Conflict", { statusCode: 409 }), undefined],
+    ["tag repair PATCH throttled", "snapshots.updateTags", err("throttled", "TooManyRequests", { retryAfterMs: 2000, statusCode: 429 }), 2000],
+  ])("%s: status untouched, no event, retried no sooner than Retry-After", async (_n, op, error, notBefore) => {
+    const w = readyWorld();
+    if (op === "snapshots.updateTags") w.kube.object.metadata.labels = { "aksnap.io/schedule": "nightly" };
+    else await pastFirstCheck(w);
+    const before = structuredClone(w.kube.status);
+    w.arm.failNext(op, error);
+    const r = await w.reconcile();
+    expect(r).toEqual({ kind: "retry", error: expect.any(TransientError), ...(notBefore === undefined ? {} : { notBeforeMs: notBefore }) });
+    expect(w.kube.writes).toEqual([]);
+    expect(w.kube.status).toEqual(before);
+    expect(w.events.events).toEqual([]);
+    // The retry verifies for real and the object stays Ready.
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+  });
+
+  it("a definitive answer still changes Ready: deleted out of band (absent from the LIST, GET 404) → Stalled SnapshotMissing", async () => {
+    const w = readyWorld();
+    await pastFirstCheck(w);
+    w.arm.snapshots.clear();
+    await w.reconcile();
+    expect(w.arm.calls.map((c) => c.op)).toEqual(["snapshots.list", "snapshots.get"]);
+    expect(kstatus(w)).toBe("Ready=False/SnapshotMissing Stalled=True/SnapshotMissing");
+  });
+
+  it("absent from the LIST but the confirming GET is throttled: Ready kept, retried", async () => {
+    const w = readyWorld();
+    await pastFirstCheck(w);
+    w.arm.snapshots.clear();
+    w.arm.failNext("snapshots.get", err("throttled", "TooManyRequests", { retryAfterMs: 3000 }));
+    expect(await w.reconcile()).toEqual({ kind: "retry", error: expect.any(TransientError), notBeforeMs: 3000 });
+    expect(w.kube.writes).toEqual([]);
+  });
+
+  it("a definitive refusal of the LIST (403) is not last known good: Stalled ArmRequestRejected", async () => {
+    const w = readyWorld();
+    await pastFirstCheck(w);
+    w.arm.failNext("snapshots.list", err("invalid", "AuthorizationFailed", { statusCode: 403 }));
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=False/ArmRequestRejected Stalled=True/ArmRequestRejected");
+  });
+
+  it("someone else's owner tag found in the LIST: Stalled SnapshotNameConflict, nothing written", async () => {
+    const w = readyWorld();
+    await pastFirstCheck(w);
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: "other/obj" } });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=False/SnapshotNameConflict Stalled=True/SnapshotNameConflict");
+    expect(w.arm.count("snapshots.updateTags")).toBe(0);
   });
 });
 

@@ -14,7 +14,7 @@ import { KubeClient, type KubeObject, type RequestOptions } from "../../../../..
 import { classifyStatus } from "../../../../../src/kube/errors.ts";
 import type { EventKind, EventRecorder } from "../../../../../src/kube/events.ts";
 
-export type ArmOp = "snapshots.get" | "snapshots.put" | "snapshots.updateTags" | "snapshots.delete" | "clusters.get" | "pools.get";
+export type ArmOp = "snapshots.get" | "snapshots.list" | "snapshots.put" | "snapshots.updateTags" | "snapshots.delete" | "clusters.get" | "pools.get";
 
 const unused = (what: string) => (): never => {
   throw new Error(`${what} is not used by the NodePoolSnapshot reconciler`);
@@ -119,7 +119,10 @@ export class FakeArm implements NodePoolSnapshotArm {
         return ok(undefined);
       });
     },
-    listByResourceGroup: unused("nodePoolSnapshots.listByResourceGroup"),
+    listByResourceGroup: (subscriptionId, resourceGroup, opts) =>
+      this.call("snapshots.list", `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}`, opts, () =>
+        ok([...this.snapshots.values()].filter((s) => s.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() && s.resourceGroup.toLowerCase() === resourceGroup.toLowerCase())),
+      ),
   };
 
   readonly managedClusters: ManagedClustersPort = {
