@@ -9,6 +9,7 @@ import { NodePoolSnapshotKind, type NodePoolSnapshot } from "../../src/crds/node
 import type { KubeClient, KubeObject } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
 import { eventType } from "../../src/kube/events.ts";
+import { Informer } from "../../src/kube/informer.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
@@ -118,6 +119,25 @@ describe("NodePoolSnapshot", () => {
     console.log(`[nps] ARM calls to create one snapshot: ${calls.length} (${calls.map((c) => `${c.method} ${c.route}`).join(", ")})`);
     expect(calls.filter((c) => c.method === "PUT")).toHaveLength(1);
     expect((await eventsOf(ns, "backup")).map((e) => e.reason)).toContain("SnapshotCreated");
+  });
+
+  it("creating one snapshot costs the apiserver a finalizer patch, ONE status write and one Event (no Reconciling write before a fast PUT)", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-writes");
+    await operatorFor(ns);
+    const updates: string[] = [];
+    const watching = new AbortController();
+    const informer = new Informer(admin, nps, { namespace: ns });
+    informer.addHandler({ onAdd: () => {}, onUpdate: (old, o) => updates.push(old.metadata.finalizers?.length !== o.metadata.finalizers?.length ? "finalizer" : "status"), onDelete: () => {} });
+    await informer.start(watching.signal);
+    await informer.waitForSync();
+    await admin.create(nps, npsObject(ns, "frugal", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "frugal", "Ready", isReady);
+    await new Promise((r) => setTimeout(r, 2000)); // a trailing write would show up here
+    watching.abort();
+    await informer.stopped();
+    // Before: finalizer, status (Reconciling/Creating), status (Ready): 3 updates and 2 reconciles.
+    expect(updates).toEqual(["finalizer", "status"]);
+    expect((await eventsOf(ns, "frugal")).map((e) => e.reason)).toEqual(["SnapshotCreated"]);
   });
 
   it("shows Reconciling (kstatus InProgress) while the ARM write is in flight", async () => {

@@ -2,6 +2,8 @@
 // skeleton"): read from the typed cache → own-write guard → parse → deletion/finalizer → the
 // kind's steps → exactly ONE status write after them, whether they returned or threw, so a thrown step still records
 // observedGeneration and a reason (Flux's deferred status patch) → events on transitions → result.
+// A step whose work turns out slow may show progress once before that (`progress`): watchers then
+// see Reconciling while a long call is in flight, and a fast reconcile costs one status write.
 // A kind supplies only what differs: how to parse, its steps, its finalizer and its status fields.
 import type { Readiness } from "../../conditions/conditions.ts";
 import { applyReadiness, findCondition, type Condition } from "../../conditions/conditions.ts";
@@ -38,6 +40,13 @@ export interface KeepStatus {
 
 export type StepOutcome<X> = Verdict<X> | KeepStatus;
 
+/**
+ * Writes a progressing status now, before the step's verdict (which is still written at the end):
+ * for work that is taking long, so kstatus, Flux and Argo CD see Reconciling meanwhile. A failed
+ * write is not the step's failure (the final write reports); it resolves either way.
+ */
+export type Progress = (readiness: Readiness) => Promise<void>;
+
 /** The end of a deletion: release the finalizer (with an event), or keep it and report why. */
 export type FinalizeOutcome<X> = { release: EventNote } | { verdict: Verdict<X> };
 
@@ -60,7 +69,7 @@ export interface KindHooks<T extends Typed<S>, S extends BaseStatus, X> {
   finalizer?: string;
   parse(raw: KubeObject): Parsed<T>;
   /** The kind's steps for a live object whose finalizer is in place. */
-  steps(obj: T, ctx: ReconcileContext): Promise<StepOutcome<X>>;
+  steps(obj: T, ctx: ReconcileContext, progress: Progress): Promise<StepOutcome<X>>;
   /** Deletion of an object that carries our finalizer (required with `finalizer`). */
   finalize?(obj: T, ctx: ReconcileContext): Promise<FinalizeOutcome<X>>;
   /** Status fields other than observedGeneration and conditions (the frame owns those). */
@@ -169,14 +178,41 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
    * deferred status patch. Every throw becomes a verdict, so the write below always runs and the
    * status says which generation was seen and why.
    */
-  async function stepThenWrite(obj: T, raw: KubeObject, ctx: ReconcileContext, step: () => Promise<StepOutcome<X>>): Promise<ReconcileResult> {
+  async function stepThenWrite(obj: T, raw: KubeObject, ctx: ReconcileContext, step: () => Promise<StepOutcome<X>>, latest?: () => Shown): Promise<ReconcileResult> {
     let outcome: StepOutcome<X>;
     try {
       outcome = await step();
     } catch (e) {
       outcome = (kind.fromThrown ?? defaultFromThrown<X>)(e);
     }
-    return "keep" in outcome ? outcome.result : writeOnce(obj, raw, outcome, ctx);
+    if ("keep" in outcome) return outcome.result;
+    // After a progress write, the final one is based on what that write returned.
+    const now = latest?.() ?? { obj, raw };
+    return writeOnce(now.obj, now.raw, outcome, ctx);
+  }
+
+  interface Shown {
+    obj: T;
+    raw: KubeObject;
+  }
+
+  /** The step's Progress: one interim status write; `shown` follows it so the final write builds on it. */
+  function progressWriter(shown: Shown, ctx: ReconcileContext): Progress {
+    return async (readiness) => {
+      const { obj, raw } = shown;
+      const status = composeStatus(kind.statusFields(obj.status, undefined), obj.status, raw.metadata.generation ?? 0, readiness, deps.now());
+      try {
+        const w = await writeStatus(deps.client, kind.resource, raw, status, "aksnap", statusWriteCall(statusTimeoutMs));
+        if (w.kind !== "written") return;
+        noteWrite(raw);
+        const again = kind.parse(w.object);
+        shown.raw = w.object;
+        if (again.ok) shown.obj = again.value;
+        ctx.log.debug({ reason: readiness.reason }, "progress written while the step runs");
+      } catch (e) {
+        ctx.log.debug({ reason: e instanceof Error ? e.message : String(e) }, "progress write failed; the final status write reports");
+      }
+    };
   }
 
   /** Removes our finalizer; the object may already be gone (a lagging cache showed it once more). */
@@ -244,7 +280,9 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
       const again = kind.parse(raw);
       if (again.ok) obj = again.value;
     }
-    const current = raw;
-    return stepThenWrite(obj, current, ctx, () => kind.steps(obj, ctx));
+    const shown: Shown = { obj, raw };
+    const progress = progressWriter(shown, ctx);
+    const current = obj;
+    return stepThenWrite(current, raw, ctx, () => kind.steps(current, ctx, progress), () => shown);
   };
 }

@@ -6,7 +6,7 @@ import type { Config } from "../../config.ts";
 import { objectKey, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import { Informer } from "../../kube/informer.ts";
-import { changedBeyondStatus } from "../../kube/predicates.ts";
+import { changedBeyondStatus, type ChangeFilter } from "../../kube/predicates.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import type { Controller, ControllerMetrics } from "../../runtime/controller.ts";
 import type { WorkQueueMetricsProvider } from "../../runtime/workqueue.ts";
@@ -54,13 +54,16 @@ export function watch(manager: SetupManager, deps: Pick<SetupDeps<unknown>, "cli
   };
 }
 
-/** Enqueue the object's own key on add, delete, and updates beyond status (our own status writes do not loop). */
-export function enqueueOwnKey(informers: readonly Informer[], controller: Controller): void {
+/**
+ * Enqueue the object's own key on add, delete, and updates beyond status (our own status writes do
+ * not loop; with `filter.ownFinalizer`, neither does our own finalizer add).
+ */
+export function enqueueOwnKey(informers: readonly Informer[], controller: Controller, filter: ChangeFilter = {}): void {
   for (const inf of informers) {
     inf.addHandler({
       onAdd: (o) => controller.enqueue(objectKey(o)),
       onUpdate: (old, o) => {
-        if (changedBeyondStatus(old, o)) controller.enqueue(objectKey(o));
+        if (changedBeyondStatus(old, o, filter)) controller.enqueue(objectKey(o));
       },
       onDelete: (o) => controller.enqueue(objectKey(o)),
     });

@@ -17,7 +17,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { requeueAfter, retry, TransientError, type ReconcileResult } from "../../runtime/result.ts";
 import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
-import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
+import { createFrame, type FinalizeOutcome, type Progress, type StepOutcome, type Verdict } from "../common/frame.ts";
 import { desiredFor, isOurs, operatorTags, ownerOf, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { statusFields, type StatusExtra } from "./status.ts";
@@ -62,6 +62,24 @@ export interface NodePoolSnapshotDeps {
    * A PUT refused with 409 (the pool became busy meanwhile) drops the entry at once.
    */
   sourceStateTtlMs?: number;
+  /**
+   * A new generation's ARM work that has not finished after this long is shown as Reconciling
+   * (one interim status write) while it continues; faster work writes its verdict only. Default
+   * ACKNOWLEDGE_AFTER_MS.
+   */
+  acknowledgeAfterMs?: number;
+  /** Resolves after ms (or when the signal aborts); injectable for tests. Default: a timer. */
+  delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Default for NodePoolSnapshotDeps.acknowledgeAfterMs. */
+export const ACKNOWLEDGE_AFTER_MS = 1_000;
+
+function timerDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
 }
 
 export { SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
@@ -307,22 +325,39 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     return want.length === have.length && want.every((k, i) => k === have[i]);
   }
 
-  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<StepOutcome<StatusExtra>> {
+  /**
+   * Runs the work; if it is still running after acknowledgeAfterMs, shows `readiness` meanwhile
+   * (kstatus, Flux and Argo CD see Reconciling during a slow PUT, not a stale Ready). A fast
+   * create thus costs one status write instead of two, and one reconcile instead of two.
+   */
+  async function acknowledgedIfSlow<R>(work: Promise<R>, progress: Progress, readiness: V["readiness"]): Promise<R> {
+    const finished = new AbortController();
+    const slow = (deps.delay ?? timerDelay)(deps.acknowledgeAfterMs ?? ACKNOWLEDGE_AFTER_MS, finished.signal).then(() => !finished.signal.aborted);
+    const fast = work.then(
+      () => false,
+      () => false,
+    );
+    if (await Promise.race([fast, slow])) await progress(readiness);
+    finished.abort();
+    return work;
+  }
+
+  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext, progress: Progress): Promise<StepOutcome<StatusExtra>> {
     const d = desiredFor(obj, deps.defaults);
     if (!d.ok) return stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown);
     const denied = scopeCheck(obj, d.value);
     if (denied) return denied;
     const steady = steadyState(obj, d.value);
     if (steady) return { keep: true, result: steady };
-    // A new generation is acknowledged before ARM is touched, so watchers (kstatus, Flux, Argo CD)
-    // see Reconciling while the work is in flight rather than a stale Ready.
+    // Every ARM call carries the reconcile's signal: a reconcile timeout or a shutdown ends it.
+    const call = { signal: ctx.signal };
+    // A new generation: watchers (kstatus, Flux, Argo CD) must not see a stale Ready while slow
+    // work is in flight, so it is acknowledged as Reconciling if the work takes longer than ≈ 1 s.
     const generation = obj.metadata.generation ?? 0;
     if (obj.status?.observedGeneration !== generation) {
       const reason = obj.status?.snapshotId ? Reasons.UpdatingTags : Reasons.Creating;
-      return { readiness: { state: "progressing", reason, message: `reconciling generation ${generation}` }, result: requeueAfter(0) };
+      return acknowledgedIfSlow(reconcileLive(obj, d.value, call), progress, { state: "progressing", reason, message: `reconciling generation ${generation}` });
     }
-    // Every ARM call carries the reconcile's signal: a reconcile timeout or a shutdown ends it.
-    const call = { signal: ctx.signal };
     return isEstablished(obj) ? verifyEstablished(obj, d.value, call) : reconcileLive(obj, d.value, call);
   }
 

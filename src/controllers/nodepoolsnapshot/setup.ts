@@ -4,7 +4,7 @@ import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { armControllerRateLimiter } from "../../runtime/ratelimiter.ts";
 import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
-import { createNodePoolSnapshotReconciler, SOURCE_BUSY_RECHECK_MS, type NodePoolSnapshotArm } from "./reconciler.ts";
+import { createNodePoolSnapshotReconciler, FINALIZER, SOURCE_BUSY_RECHECK_MS, type NodePoolSnapshotArm } from "./reconciler.ts";
 
 export const CONTROLLER_NAME = "nodepoolsnapshot";
 
@@ -39,7 +39,9 @@ export function setupNodePoolSnapshotController(manager: SetupManager, deps: Set
     queueMetrics: deps.queueMetrics,
     metrics: deps.controllerMetrics,
   });
-  enqueueOwnKey(informers, controller);
+  // The finalizer is added in the reconcile that goes on to call ARM: its watch event must not
+  // start another reconcile past that one's Retry-After.
+  enqueueOwnKey(informers, controller, { ownFinalizer: FINALIZER });
   manager.addController(controller);
   return controller;
 }

@@ -3,7 +3,7 @@
 // the same frame through a real kind.
 import { describe, expect, it } from "vitest";
 import type { Condition } from "../../../../src/conditions/conditions.ts";
-import { createFrame, type FinalizeOutcome, type KindHooks, type StepOutcome } from "../../../../src/controllers/common/frame.ts";
+import { createFrame, type FinalizeOutcome, type KindHooks, type Progress, type StepOutcome } from "../../../../src/controllers/common/frame.ts";
 import { NodePoolSnapshotKind } from "../../../../src/crds/nodepoolsnapshot.ts";
 import type { KubeObject } from "../../../../src/kube/client.ts";
 import { classifyStatus } from "../../../../src/kube/errors.ts";
@@ -30,7 +30,7 @@ interface Widget {
 }
 
 interface Script {
-  step?: () => Promise<StepOutcome<string>>;
+  step?: (progress: Progress) => Promise<StepOutcome<string>>;
   finalize?: () => Promise<FinalizeOutcome<string>>;
 }
 
@@ -64,9 +64,9 @@ function frame(obj: KubeObject, script: Script, opts: { lagging?: boolean; noFin
     resource: NodePoolSnapshotKind.resource,
     ...(opts.noFinalizer ? {} : { finalizer: FIN }),
     parse: (raw) => ((raw.spec as { ok?: unknown }).ok === true ? { ok: true, value: raw as unknown as Widget } : { ok: false, error: "spec.ok must be true" }),
-    steps: async (w) => {
+    steps: async (w, _ctx, progress) => {
       stepsRun.push(w.metadata.finalizers?.join(",") ?? "");
-      return (script.step ?? (() => Promise.resolve({ readiness: { state: "ready", reason: "Fine", message: "fine" }, result: requeueAfter(1000) })))();
+      return (script.step ?? (() => Promise.resolve({ readiness: { state: "ready", reason: "Fine", message: "fine" }, result: requeueAfter(1000) })))(progress);
     },
     finalize: () => (script.finalize ?? (() => Promise.resolve({ release: { type: "Normal", reason: "Gone", message: "gone" } })))(),
     statusFields: (prev, extra) => ({ ...(prev ?? {}), ...(extra ? { note: extra } : {}) }),
@@ -212,5 +212,37 @@ describe("reconcile frame: a status conflict storm is bounded by the workqueue's
     // Per-key exponential backoff from 5 ms: 5·(2^n − 1) ms ≤ 10 s → n ≤ 11 attempts.
     expect(writes).toBeGreaterThanOrEqual(5);
     expect(writes).toBeLessThanOrEqual(12);
+  });
+});
+
+describe("frame: progress shown while a slow step runs", () => {
+  const statusPuts = (kube: FakeKube): string[] =>
+    kube.writes
+      .filter((w) => w.method === "PUT" && w.path.endsWith("/status"))
+      .map((w) => ((w.body as { status?: { conditions?: Condition[] } }).status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}`).join(" "));
+
+  it("a step that shows progress: two status writes, the final one based on the first's resourceVersion (no conflict)", async () => {
+    const f = frame(object(), {
+      step: async (progress) => {
+        await progress({ state: "progressing", reason: "Working", message: "slow call" });
+        return { readiness: { state: "ready", reason: "Fine", message: "fine" }, result: requeueAfter(1000) };
+      },
+    });
+    expect(await f.run()).toEqual(requeueAfter(1000));
+    expect(statusPuts(f.kube)).toEqual(["Ready=False/Working Reconciling=True/Working", "Ready=True/Fine"]);
+    const bases = f.kube.writes.filter((w) => w.path.endsWith("/status")).map((w) => (w.body as KubeObject).metadata.resourceVersion);
+    expect(bases).toEqual(["5", "6"]);
+  });
+
+  it("a progress write that conflicts is not the step's failure: the step's verdict is still written", async () => {
+    const f = frame(object(), {
+      step: async (progress) => {
+        await progress({ state: "progressing", reason: "Working", message: "slow call" });
+        return { readiness: { state: "ready", reason: "Fine", message: "fine" }, result: requeueAfter(1000) };
+      },
+    });
+    f.kube.statusConflicts = 1;
+    expect(await f.run()).toEqual(requeueAfter(1000));
+    expect(conds(f.kube)).toContain("Ready=True");
   });
 });

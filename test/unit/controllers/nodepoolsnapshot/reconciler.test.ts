@@ -51,6 +51,8 @@ interface Setup {
   random?: number;
   /** The operator's --default-subscription-id. */
   defaultSubscriptionId?: string;
+  /** When a new generation's ARM work counts as slow: "now" (at once) or "never". Default: the real 1 s timer. */
+  slow?: "now" | "never";
 }
 
 function world(s: Setup = {}): World {
@@ -88,6 +90,7 @@ function world(s: Setup = {}): World {
     stalledRecheckMs: RECHECK,
     now: () => now,
     random: () => s.random ?? 0.5, // 0.5: no jitter (0.9 + 0.2 * 0.5 = 1)
+    ...(s.slow === undefined ? {} : { delay: () => (s.slow === "now" ? Promise.resolve() : new Promise<void>(() => {})) }),
   });
   const ctx: ReconcileContext = { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r1" };
   return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), signal: ctx.signal, setNow: (d) => (now = d) };
@@ -158,18 +161,34 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.kube.object.metadata.finalizers).toEqual([FINALIZER]);
   });
 
-  it("acknowledges a new generation (Reconciling/Creating) before touching ARM", async () => {
-    const w = world({ status: {}, generation: 1 });
-    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: 0 });
-    expect(kstatus(w)).toBe("Ready=False/Creating Reconciling=True/Creating");
-    expect(w.arm.calls).toEqual([]);
+  const statusWrites = (w: World): string[] =>
+    w.kube.writes
+      .filter((x) => x.method === "PUT" && x.path.endsWith("/status"))
+      .map((x) => {
+        const c = ((x.body as { status?: { conditions?: Array<{ type: string; status: string; reason: string }> } }).status?.conditions ?? []).filter((k) => k.status === "True");
+        return c.map((k) => `${k.type}/${k.reason}`).join(" ");
+      });
+
+  it("a fast create of a new generation: one status write (Ready) in one reconcile, no Reconciling write before it", async () => {
+    const w = world({ status: {}, generation: 1, slow: "never" });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: VERIFY });
+    expect(statusWrites(w)).toEqual(["Ready/SnapshotReady"]);
+    expect(w.arm.count("snapshots.put")).toBe(1);
   });
 
-  it("acknowledges a spec change of a snapshot it has with Reconciling/UpdatingTags", async () => {
-    const w = world({ generation: 2, status: { observedGeneration: 1, snapshotId: SNAP_ID } });
+  it("a slow create: Reconciling/Creating is written while ARM works (kstatus InProgress), then Ready in the same reconcile", async () => {
+    const w = world({ status: {}, generation: 1, slow: "now" });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: VERIFY });
+    expect(statusWrites(w)).toEqual(["Reconciling/Creating", "Ready/SnapshotReady"]);
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+  });
+
+  it("a slow spec change of a snapshot it has: Reconciling/UpdatingTags meanwhile", async () => {
+    const w = world({ generation: 2, status: { observedGeneration: 1, snapshotId: SNAP_ID }, slow: "now", spec: { source: SOURCE, tags: { env: "prod" } } });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } });
     await w.reconcile();
-    expect(kstatus(w)).toBe("Ready=False/UpdatingTags Reconciling=True/UpdatingTags");
-    expect(w.arm.calls).toEqual([]);
+    expect(statusWrites(w)).toEqual(["Reconciling/UpdatingTags", "Ready/SnapshotReady"]);
+    expect(w.arm.count("snapshots.updateTags")).toBe(1);
   });
 
   it("creates the snapshot in the source cluster's region with the operator's tags; Ready; verified again within the period", async () => {
