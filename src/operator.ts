@@ -3,7 +3,6 @@
 // operator in-process.
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { CoordinationV1Api, KubeConfig } from "@kubernetes/client-node";
 import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
@@ -12,9 +11,10 @@ import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
 import { KubeClient } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
+import { loadKubeAuth, type KubeAuth } from "./kube/kubeconfig.ts";
 import { SystemClock } from "./runtime/clock.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
-import { KubeLeaseStore } from "./runtime/lease-store-kube.ts";
+import { RestLeaseStore } from "./runtime/lease-store-rest.ts";
 import { Manager } from "./runtime/manager.ts";
 import { promControllerMetrics, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
 
@@ -36,11 +36,9 @@ export function createLogger(level: Config["logLevel"]): Logger {
   });
 }
 
-export function loadKubeConfig(cfg: Config): KubeConfig {
-  const kc = new KubeConfig();
-  if (cfg.kubeconfig) kc.loadFromFile(cfg.kubeconfig);
-  else kc.loadFromDefault();
-  return kc;
+/** --kubeconfig, else $KUBECONFIG, in-cluster, ~/.kube/config (client-go's order). */
+export function loadKubeConfig(cfg: Config): KubeAuth {
+  return loadKubeAuth({ path: cfg.kubeconfig });
 }
 
 function azureFrom(cfg: Config, registry: Registry, log: Logger): AzureLayer {
@@ -79,7 +77,7 @@ function azureFrom(cfg: Config, registry: Registry, log: Logger): AzureLayer {
   });
 }
 
-export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: KubeConfig } = {}): Operator {
+export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: KubeAuth } = {}): Operator {
   const log = opts.log ?? createLogger(cfg.logLevel);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -91,7 +89,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   const events = new KubeEventRecorder(client, "aksnap", { onError: (e) => log.warn({ err: String(e) }, "could not record event") });
   const elector = cfg.leaderElect
     ? new LeaderElector({
-        store: new KubeLeaseStore({ api: kc.makeApiClient(CoordinationV1Api), namespace: cfg.leaderElectionNamespace, name: cfg.leaderElectionId }),
+        store: new RestLeaseStore({ client, namespace: cfg.leaderElectionNamespace, name: cfg.leaderElectionId }),
         identity: cfg.identity,
         clock,
         logger: log,

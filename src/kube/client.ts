@@ -1,10 +1,10 @@
-// A small typed REST client over @kubernetes/client-node's KubeConfig (which owns auth: tokens,
-// client certs, in-cluster config). We speak to the API directly so that resourceVersion, the status
+// A small typed REST client over a kubeconfig's auth (tokens, client certs, in-cluster config:
+// ./kubeconfig.ts in the operator, @kubernetes/client-node's KubeConfig in tests; see KubeAuth). We speak to the API directly so that resourceVersion, the status
 // subresource, patch types and watch streams are explicit — exactly what an operator must get right.
 import https from "node:https";
 import http from "node:http";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { classifyStatus, KubeApiError } from "./errors.ts";
+import type { KubeAuth } from "./kubeconfig.ts";
 
 /** Where a kind lives in the API. */
 export interface ResourceType {
@@ -118,14 +118,14 @@ function transient(message: string, reason = ""): KubeApiError {
 }
 
 export class KubeClient {
-  private readonly kc: KubeConfig;
+  private readonly kc: KubeAuth;
   readonly server: string;
   private readonly timeoutMs: number;
   private readonly agentOptions: https.AgentOptions;
   private readonly usesProxy: boolean;
   private agent: { tls: string; agent: http.Agent } | undefined;
 
-  constructor(kc: KubeConfig, opts: KubeClientOptions = {}) {
+  constructor(kc: KubeAuth, opts: KubeClientOptions = {}) {
     this.kc = kc;
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster");

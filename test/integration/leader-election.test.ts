@@ -10,7 +10,8 @@ import { Informer } from "../../src/kube/informer.ts";
 import { SystemClock } from "../../src/runtime/clock.ts";
 import { Controller } from "../../src/runtime/controller.ts";
 import { KubeLeaseStore, recordFromLease } from "../../src/runtime/lease-store-kube.ts";
-import { LeaderElectionLostError, LeaderElector } from "../../src/runtime/leaderelection.ts";
+import { RestLeaseStore } from "../../src/runtime/lease-store-rest.ts";
+import { LeaderElectionLostError, LeaderElector, type LeaseStore } from "../../src/runtime/leaderelection.ts";
 import { createNoopLogger } from "../../src/runtime/logger.ts";
 import { Manager } from "../../src/runtime/manager.ts";
 import { done } from "../../src/runtime/result.ts";
@@ -194,10 +195,13 @@ describe("leader election on a real Lease", () => {
     expect((await readLease(kc, ns)).spec?.holderIdentity).toBe("intruder"); // not overwritten or released
   });
 
-  it("KubeLeaseStore: AlreadyExists and a stale resourceVersion are conflicts on the real apiserver", async () => {
+  it.each([
+    ["KubeLeaseStore (client-node)", (kc: KubeConfig, ns: string): LeaseStore => new KubeLeaseStore({ api: kc.makeApiClient(CoordinationV1Api), namespace: ns, name: "l" })],
+    ["RestLeaseStore (the operator's)", (kc: KubeConfig, ns: string): LeaseStore => new RestLeaseStore({ client: new KubeClient(kc), namespace: ns, name: "l" })],
+  ])("%s: AlreadyExists and a stale resourceVersion are conflicts on the real apiserver; times round-trip", async (_n, make) => {
     const kc = kubeConfig();
     const ns = await createNamespace(kc, "lease-store");
-    const store = new KubeLeaseStore({ api: kc.makeApiClient(CoordinationV1Api), namespace: ns, name: "l" });
+    const store = make(kc, ns);
     const now = Date.now();
     const record = { holderIdentity: "x", leaseDurationSeconds: 15, acquireTimeMs: now, renewTimeMs: now, leaseTransitions: 0 };
     expect(await store.get()).toBeNull();
