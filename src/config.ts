@@ -34,6 +34,8 @@ export interface Config {
   reconcileTimeoutMs: number;
   verificationDeadlineMs: number;
   allowedScopes: AllowedScopes | undefined; // undefined = single-tenant, all allowed
+  /** Regions a RestoreRequest may create or upgrade in (canonical names); undefined = all. */
+  allowedRegions: string[] | undefined;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
 }
 
@@ -58,6 +60,7 @@ const options = {
   "reconcile-timeout": { type: "string" },
   "verification-deadline": { type: "string" },
   "allowed-scopes": { type: "string" },
+  "allowed-regions": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -84,6 +87,7 @@ export const envNames: Record<Exclude<keyof typeof options, "help">, string> = {
   "reconcile-timeout": "AKSNAP_RECONCILE_TIMEOUT",
   "verification-deadline": "AKSNAP_VERIFICATION_DEADLINE",
   "allowed-scopes": "AKSNAP_ALLOWED_SCOPES",
+  "allowed-regions": "AKSNAP_ALLOWED_REGIONS",
   "log-level": "AKSNAP_LOG_LEVEL",
 };
 
@@ -156,6 +160,16 @@ export function parseAllowedScopes(s: string): AllowedScopes {
   return { byNamespace };
 }
 
+/** `westeurope,northeurope`: canonical Azure region names (lower-case, no spaces). */
+export function parseAllowedRegions(s: string): string[] {
+  const regions = s.split(",").map((r) => r.trim()).filter(Boolean);
+  for (const r of regions) {
+    if (!/^[a-z][a-z0-9]{1,39}$/.test(r)) throw new ConfigError(`allowed-regions: "${r}" is not a canonical Azure region name such as westeurope`);
+  }
+  if (regions.length === 0) throw new ConfigError("allowed-regions: empty; omit the flag to allow every region");
+  return regions;
+}
+
 /** Whether namespace may touch the ARM resource id (case-insensitive prefix match on scope). */
 export function scopeAllowed(scopes: AllowedScopes | undefined, namespace: string, armId: string): boolean {
   if (!scopes) return true;
@@ -223,6 +237,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const level = get("log-level") ?? "info";
   if (!["trace", "debug", "info", "warn", "error"].includes(level)) throw new ConfigError(`log-level: "${level}" must be trace, debug, info, warn or error`);
   const scopes = get("allowed-scopes");
+  const regions = get("allowed-regions");
   return {
     kubeconfig: get("kubeconfig"),
     defaultSubscriptionId: sub,
@@ -246,6 +261,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     reconcileTimeoutMs: parsePositiveDuration(get("reconcile-timeout") ?? "60s", "reconcile-timeout"),
     verificationDeadlineMs: parsePositiveDuration(get("verification-deadline") ?? "2h", "verification-deadline"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
+    allowedRegions: regions ? parseAllowedRegions(regions) : undefined,
     logLevel: level as Config["logLevel"],
   };
 }

@@ -48,6 +48,7 @@ describe("loadConfig defaults", () => {
       reconcileTimeoutMs: 60_000,
       verificationDeadlineMs: 7_200_000,
       allowedScopes: undefined,
+      allowedRegions: undefined,
       logLevel: "info",
     } satisfies Config);
   });
@@ -99,6 +100,7 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
     ["reconcile-timeout", "30s", "2m", (c) => c.reconcileTimeoutMs, 30_000, 120_000],
     ["verification-deadline", "1d", "45m", (c) => c.verificationDeadlineMs, 86_400_000, 2_700_000],
     ["allowed-scopes", `a=/subscriptions/${SUB}`, `b=/subscriptions/${SUB2}`, (c) => [...(c.allowedScopes?.byNamespace.entries() ?? [])], [["a", [`/subscriptions/${SUB}`]]], [["b", [`/subscriptions/${SUB2}`]]]],
+    ["allowed-regions", "westeurope, northeurope", "eastus2", (c) => c.allowedRegions, ["westeurope", "northeurope"], ["eastus2"]],
     ["log-level", "debug", "warn", (c) => c.logLevel, "debug", "warn"],
   ])("--%s", (flag, fromFlag, fromEnv, read, wantFlag, wantEnv) => {
     const env = { ...BASE, [envNames[flag]]: fromEnv };
@@ -174,6 +176,8 @@ describe("loadConfig: every validation error", () => {
     ["stalled recheck with a space", ["--stalled-recheck-period", "1h 30m"], BASE, 'stalled-recheck-period: "1h 30m" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
     ["deadline negative", ["--verification-deadline=-1h"], BASE, 'verification-deadline: "-1h" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
     ["bad allowed scope", ["--allowed-scopes", "ns=/subscriptions/abc"], BASE, 'allowed-scopes: "/subscriptions/abc" is not /subscriptions/<guid> or /subscriptions/<guid>/resourceGroups/<name>'],
+    ["region not canonical", ["--allowed-regions", "West Europe"], BASE, 'allowed-regions: "West Europe" is not a canonical Azure region name such as westeurope'],
+    ["regions empty", ["--allowed-regions", " , "], BASE, "allowed-regions: empty; omit the flag to allow every region"],
     ["unknown flag", ["--resync", "1h"], BASE, "Unknown option '--resync'"],
     ["positional argument", ["run"], BASE, "Unexpected argument 'run'"],
   ])("%s", (_n, argv, env, message) => {
