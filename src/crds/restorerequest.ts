@@ -242,6 +242,7 @@ export const RestoreRequestStatusSchema = Type.Object(
           id: Type.Optional(Type.String({ maxLength: 1024, description: "ARM id of the agent pool (or cluster) created or upgraded." })),
           provisioningState: Type.Optional(Type.String({ maxLength: 64, description: "Its ARM provisioningState, as last read (progress while the operation runs)." })),
           snapshotId: Type.Optional(Type.String({ maxLength: 1024, description: "ARM id of the node-pool snapshot restored from." })),
+          completedAt: Type.Optional(dateTime("When the node-pool side finished (volumes, if any, come next).")),
           kubernetesVersion: Type.Optional(Type.String({ maxLength: 64, description: "The target's Kubernetes version, as last read." })),
           nodeImageVersion: Type.Optional(Type.String({ maxLength: 256, description: "The target's node image version, as last read." })),
           operation: Type.Optional(

@@ -4,6 +4,7 @@ import type { CallOptions } from "../../azure/deadline.ts";
 import type { ArmError } from "../../azure/errors.ts";
 import { agentPoolId, managedClusterId, nodePoolSnapshotId, parseNodePoolSnapshotId, type AgentPoolRef, type GroupResourceRef, type ManagedClusterRef } from "../../azure/ids.ts";
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
+import type { DisksPort } from "../../azure/ports/disks.ts";
 import type { ManagedClustersPort } from "../../azure/ports/managedClusters.ts";
 import type { NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
 import { findCondition } from "../../conditions/conditions.ts";
@@ -17,6 +18,8 @@ export interface RestoreArm {
   nodePoolSnapshots: Pick<NodePoolSnapshotsPort, "get">;
   agentPools: AgentPoolsPort;
   managedClusters: ManagedClustersPort;
+  /** Hydration of restored disks. */
+  disks: Pick<DisksPort, "get">;
 }
 
 /** Where the restore lands, resolved against the operator's default subscription. */

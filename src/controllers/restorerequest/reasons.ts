@@ -12,6 +12,7 @@ export const Reasons = {
   Starting: "Starting",
   OperationInProgress: "OperationInProgress",
   TargetBusy: "TargetBusy",
+  RestoringVolumes: "RestoringVolumes",
   // Stalled=True (phase Failed) — the preflight rules' reasons
   ScopeNotAllowed: "ScopeNotAllowed",
   SnapshotNotReady: "SnapshotNotReady",
@@ -24,7 +25,12 @@ export const Reasons = {
   // Stalled=True (phase Failed) — after the preflight
   OperationFailed: "OperationFailed",
   TargetChanged: "TargetChanged",
-  VolumeRestoreUnavailable: "VolumeRestoreUnavailable",
+  // Stalled=True (phase Failed) — volumes
+  RestoreNotGranted: "RestoreNotGranted",
+  SnapshotNotFound: "SnapshotNotFound",
+  SnapshotNotVerified: "SnapshotNotVerified",
+  PVCAlreadyExists: "PVCAlreadyExists",
+  VolumeRestoreFailed: "VolumeRestoreFailed",
 } as const;
 
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
@@ -36,6 +42,7 @@ export const EventReasons = {
   OperationStarted: "OperationStarted",
   OperationResumed: "OperationResumed",
   TargetBusy: "TargetBusy",
+  VolumeProgress: "VolumeProgress",
   Succeeded: "RestoreSucceeded",
   Failed: "RestoreFailed", // Warning
 } as const;

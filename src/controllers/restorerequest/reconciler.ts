@@ -12,7 +12,15 @@ import type { ManagedCluster } from "../../azure/ports/managedClusters.ts";
 import type { LroCheck, LroStart } from "../../azure/result.ts";
 import { rfc3339 } from "../../conditions/conditions.ts";
 import type { AllowedScopes } from "../../config.ts";
-import { RestoreRequestKind, type NodePoolRestore, type RestoreRequest, type RestoreRequestStatus } from "../../crds/restorerequest.ts";
+import {
+  RestoreRequestKind,
+  type NodePoolRestore,
+  type PreflightCheck,
+  type RestoreRequest,
+  type RestoreRequestStatus,
+  type VolumeRestore,
+  type VolumeRestoreStatus,
+} from "../../crds/restorerequest.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
@@ -20,9 +28,10 @@ import { done, requeueAfter, retry, terminal } from "../../runtime/result.ts";
 import { armOutcome } from "../common/arm.ts";
 import { createFrame, type StepOutcome, type Verdict } from "../common/frame.ts";
 import { gatherFacts, ReadFailed, resolveTarget, type RestoreArm, type Target } from "./facts.ts";
-import { runPreflight } from "./preflight.ts";
+import { runPreflight, type PreflightVerdict } from "./preflight.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { isTerminal, statusFields, type StatusExtra } from "./status.ts";
+import { stepVolumes, volumePreflight, type VolumeDeps } from "./volumes.ts";
 import { newClusterSpec, newPoolSpec, observeTarget, type ObservedTarget, type SnapshotRef } from "./target.ts";
 
 /** How often a running ARM operation is checked (one GET of the operation, one of the target). */
@@ -109,38 +118,57 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     extra,
     ...(event ? { event } : {}),
   });
+  const volumeDeps: VolumeDeps = { client: deps.client, disks: deps.arm.disks, allowedScopes: deps.allowedScopes, snapshotWaitExpired };
   /** An ARM error that is not a verdict on the restore (throttled, outage): retried, phase unchanged. */
   const armRetry = (e: ArmError, doing: string): V => armOutcome<StatusExtra>(e, doing, policy);
 
   // --- preflight: reads only ---
 
-  async function preflight(rr: RestoreRequest, np: NodePoolRestore, target: Target, call: CallOptions): Promise<V> {
-    let facts;
-    try {
-      facts = await gatherFacts(rr, np, target, { client: deps.client, arm: deps.arm, allowedScopes: deps.allowedScopes, allowedRegions: deps.allowedRegions, snapshotWaitExpired }, call);
-    } catch (e) {
-      if (e instanceof ReadFailed) return { ...armRetry(e.error, e.doing), extra: { phase: "Pending" } };
-      throw e;
-    }
-    const { checks, verdict } = runPreflight(facts);
-    switch (verdict.kind) {
-      case "failed":
-        return fail(verdict.reason, verdict.message, { preflight: checks });
-      case "pending":
-        return progressing(verdict.reason, verdict.message, { phase: "Pending", preflight: checks }, requeueAfter(busyMs));
-      case "passed": {
-        const snapshotId = facts.snapshot?.state === "ready" ? facts.snapshot.snapshot.id : undefined;
-        const id = target.poolId ?? target.clusterId;
-        const message = `preflight passed (${checks.map((c) => c.name).join(", ")}); starting ${np.mode} of ${id}`;
-        return progressing(
-          Reasons.Starting,
-          message,
-          { phase: "Running", startedAt: now(), preflight: checks, nodePool: { id, ...(snapshotId ? { snapshotId } : {}) } },
-          requeueAfter(0),
-          { type: "Normal", reason: EventReasons.PreflightPassed, message },
-        );
+  /** Node-pool and volume preflights (reads only), recorded together; the first failure decides. */
+  async function preflight(rr: RestoreRequest, np: NodePoolRestore | undefined, target: Target | undefined, call: CallOptions): Promise<V> {
+    const checks: PreflightCheck[] = [];
+    const verdicts: PreflightVerdict[] = [];
+    let snapshotId: string | undefined;
+    if (np && target) {
+      let facts;
+      try {
+        facts = await gatherFacts(rr, np, target, { client: deps.client, arm: deps.arm, allowedScopes: deps.allowedScopes, allowedRegions: deps.allowedRegions, snapshotWaitExpired }, call);
+      } catch (e) {
+        if (e instanceof ReadFailed) return { ...armRetry(e.error, e.doing), extra: { phase: "Pending" } };
+        throw e;
       }
+      const r = runPreflight(facts);
+      checks.push(...r.checks);
+      verdicts.push(r.verdict);
+      snapshotId = facts.snapshot?.state === "ready" ? facts.snapshot.snapshot.id : undefined;
     }
+    let plan: VolumeRestoreStatus[] | undefined;
+    if (rr.spec.volumes) {
+      const r = await volumePreflight(rr, rr.spec.volumes, volumeDeps, call);
+      checks.push(...r.checks);
+      verdicts.push(r.verdict);
+      plan = r.plan;
+    }
+    const failed = verdicts.find((v) => v.kind === "failed");
+    if (failed) return fail(failed.reason, failed.message, { preflight: checks });
+    const pending = verdicts.find((v) => v.kind === "pending");
+    if (pending) return progressing(pending.reason, pending.message, { phase: "Pending", preflight: checks }, requeueAfter(busyMs));
+    const id = target ? (target.poolId ?? target.clusterId) : undefined;
+    const what = [np && id ? `${np.mode} of ${id}` : undefined, plan ? `${plan.filter((v) => v.phase === "Pending").length} PVC(s)` : undefined].filter(Boolean).join(" and ");
+    const message = `preflight passed (${checks.map((c) => c.name).join(", ")}); starting ${what}`;
+    return progressing(
+      Reasons.Starting,
+      message,
+      {
+        phase: "Running",
+        startedAt: now(),
+        preflight: checks,
+        ...(id ? { nodePool: { id, ...(snapshotId ? { snapshotId } : {}) } } : {}),
+        ...(plan ? { volumes: plan } : {}),
+      },
+      requeueAfter(0),
+      { type: "Normal", reason: EventReasons.PreflightPassed, message },
+    );
   }
 
   // --- running: one ARM write, then checks ---
@@ -218,7 +246,7 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     const o = observeTarget(np.mode, snap, ownerOf(rr), read.t, id);
     switch (o.kind) {
       case "done": {
-        const np2 = withProgress();
+        const np2 = withProgress({ completedAt: now() });
         const message = `${np.mode} of ${id} from snapshot ${snap.id} succeeded (Kubernetes ${np2.kubernetesVersion ?? "?"}, node image ${np2.nodeImageVersion ?? "?"})`;
         return {
           readiness: { state: "ready", reason: Reasons.RestoreSucceeded, message },
@@ -274,8 +302,36 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
             message,
           });
         }
-        if (e.kind === "throttled" || e.kind === "transient") return armRetry(e, `starting ${np.mode} of ${id}`);
+        if (e.kind === "throttled") return armRetry(e, `starting ${np.mode} of ${id}`);
+        if (e.kind === "transient") {
+          // No answer (timeout, reset, 5xx): ARM may still carry the write out. Look again no sooner
+          // than a busy recheck, so the re-read before any second write can see it.
+          const v = armRetry(e, `starting ${np.mode} of ${id}`);
+          return { ...v, result: retry(new Error(describeArmError(e)), Math.max(busyMs, e.retryAfterMs ?? 0)) };
+        }
         return fail(Reasons.OperationFailed, `ARM refused ${np.mode} of ${id}: ${describeArmError(e)}`, { nodePool: withProgress({ error: { code: e.code, message: e.message } }) });
+      }
+    }
+  }
+
+  async function volumesStep(rr: RestoreRequest, vol: VolumeRestore, call: CallOptions): Promise<V> {
+    const r = await stepVolumes(rr, vol, volumeDeps, call);
+    const before = new Map((rr.status?.volumes ?? []).map((v) => [v.pvc, v.phase]));
+    const changed = r.volumes.filter((v) => before.get(v.pvc) !== v.phase).map((v) => `${v.pvc}: ${v.phase}`);
+    const event = changed.length > 0 ? { type: "Normal" as const, reason: EventReasons.VolumeProgress, message: changed.join(", ") } : undefined;
+    switch (r.kind) {
+      case "progress":
+        return progressing(Reasons.RestoringVolumes, r.message, { volumes: r.volumes }, requeueAfter(pollMs), event);
+      case "failed":
+        return fail(r.reason, r.message, { volumes: r.volumes });
+      case "done": {
+        const message = [rr.status?.nodePool?.completedAt ? `node pool ${rr.status.nodePool.id ?? ""} restored` : undefined, r.message].filter(Boolean).join("; ");
+        return {
+          readiness: { state: "ready", reason: Reasons.RestoreSucceeded, message },
+          result: done(),
+          extra: { phase: "Succeeded", completedAt: now(), volumes: r.volumes },
+          event: { type: "Normal", reason: EventReasons.Succeeded, message },
+        };
       }
     }
   }
@@ -284,18 +340,20 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     // A RestoreRequest runs once: a terminal phase is never revisited (no ARM call, no write).
     if (isTerminal(rr.status?.phase)) return { keep: true, result: done() };
     const call: CallOptions = { signal: ctx.signal };
-    if (rr.spec.volumes) {
-      return fail(
-        Reasons.VolumeRestoreUnavailable,
-        "spec.volumes: restoring PVCs is not available in this version of the operator; nothing was written. Restore node pools with a separate RestoreRequest",
-      );
-    }
     const np = rr.spec.nodePool;
-    if (!np) return fail(Reasons.InvalidSpec, "spec.nodePool is required");
-    const target = resolveTarget(np, deps.defaultSubscriptionId);
-    if (!target) return fail(Reasons.SubscriptionUnknown, "spec.nodePool.target.subscriptionId is not set and the operator has no --default-subscription-id");
+    const vol = rr.spec.volumes;
+    const target = np ? resolveTarget(np, deps.defaultSubscriptionId) : undefined;
+    if (np && !target) return fail(Reasons.SubscriptionUnknown, "spec.nodePool.target.subscriptionId is not set and the operator has no --default-subscription-id");
     if (rr.status?.phase !== "Running") return preflight(rr, np, target, call);
-    return run(rr, np, target, call);
+    if (np && target && !rr.status.nodePool?.completedAt) {
+      const v = await run(rr, np, target, call);
+      if (v.readiness.state !== "ready" || !vol) return v;
+      // The node pool is done; the volumes come next (the request is not Succeeded yet).
+      const nodePool = v.extra?.nodePool;
+      return progressing(Reasons.RestoringVolumes, `${v.readiness.message}; restoring volumes next`, nodePool ? { nodePool } : {}, requeueAfter(0), v.event);
+    }
+    if (vol) return volumesStep(rr, vol, call);
+    return fail(Reasons.InvalidSpec, "a RestoreRequest needs nodePool, volumes, or both");
   }
 
   return createFrame<RestoreRequest, RestoreRequestStatus, StatusExtra>(

@@ -11,6 +11,8 @@ export interface StatusExtra {
   completedAt?: string;
   preflight?: RestoreRequestStatus["preflight"];
   nodePool?: NodePoolStatus;
+  /** Replaces status.volumes (the plan and each volume's progress). */
+  volumes?: RestoreRequestStatus["volumes"];
 }
 
 export function statusFields(prev: RestoreRequestStatus | undefined, extra: StatusExtra | undefined): RestoreRequestStatus {
@@ -21,6 +23,7 @@ export function statusFields(prev: RestoreRequestStatus | undefined, extra: Stat
   if (extra.completedAt !== undefined) out.completedAt = extra.completedAt;
   if (extra.preflight !== undefined) out.preflight = extra.preflight;
   if (extra.nodePool !== undefined) out.nodePool = extra.nodePool;
+  if (extra.volumes !== undefined) out.volumes = extra.volumes;
   return out;
 }
 
