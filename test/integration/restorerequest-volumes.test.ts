@@ -1,0 +1,260 @@
+// RestoreRequest volumes through the real CSI path: the upstream snapshot-controller, csi-snapshotter
+// and csi-provisioner with the project's test CSI driver (disk.csi.azure.com) against the ARM
+// emulator. New PVCs only from verified snapshots, every conflict policy (an existing PVC is never
+// touched), `latest` skipping an unverified run, the namespace grant, and hydration awaited.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Condition } from "../../src/conditions/conditions.ts";
+import { RestoreRequestKind, type RestoreRequest } from "../../src/crds/restorerequest.ts";
+import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
+import { computeClient, FAST_POLL } from "../contract/helpers/arm-clients.ts";
+import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
+import { startCsiPath, type CsiPath } from "../harness/csi.ts";
+import { createNamespace, eventually, kubeClient, kubeConfig, namespaceType } from "../harness/kube.ts";
+import { kstatus } from "../harness/kstatus.ts";
+import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+
+const SUB = "00000000-0000-0000-0000-0000000000c6";
+const RG = "rg-rr-vol";
+const LOC = "westeurope";
+const DRIVER = "disk.csi.azure.com";
+
+const core = (plural: string, kind: string, namespaced = true): ResourceType => ({ group: "", version: "v1", plural, kind, namespaced });
+const pvType = core("persistentvolumes", "PersistentVolume", false);
+const pvcType = core("persistentvolumeclaims", "PersistentVolumeClaim");
+const storageClassType: ResourceType = { group: "storage.k8s.io", version: "v1", plural: "storageclasses", kind: "StorageClass", namespaced: false };
+const snap = (plural: string, kind: string, namespaced: boolean): ResourceType => ({ group: "snapshot.storage.k8s.io", version: "v1", plural, kind, namespaced });
+const vsType = snap("volumesnapshots", "VolumeSnapshot", true);
+const vscType = snap("volumesnapshotcontents", "VolumeSnapshotContent", false);
+const vsClassType = snap("volumesnapshotclasses", "VolumeSnapshotClass", false);
+const rrType = RestoreRequestKind.resource;
+
+type Pvc = KubeObject & { spec: { volumeName?: string; dataSource?: { name?: string } }; status?: { phase?: string } };
+
+let emu: RunningEmulator;
+let csi: CsiPath;
+let admin: KubeClient;
+let env: OperatorEnv;
+let running: InProcessOperator | undefined;
+const suffix = Date.now().toString(36);
+const VS_CLASS = `aksnap-rr-${suffix}`;
+const STORAGE_CLASS = `aksnap-rr-${suffix}`;
+const clusterScoped: Array<[ResourceType, string]> = [];
+
+beforeAll(async () => {
+  emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 300, copyDurationMs: 1000, hydrationDurationMs: 8000 } });
+  emu.control.addResourceGroup(SUB, RG, LOC);
+  emu.control.setBehaviour({ copyProgress: "allIncremental" });
+  const kc = kubeConfig();
+  admin = kubeClient(kc);
+  csi = await startCsiPath({ kubeconfigPath: inject("kubeconfig"), arm: emu, subscriptionId: SUB, resourceGroup: RG, location: LOC, retryIntervalMax: "5s" });
+  await csi.setBehaviour("wait-for-copy");
+  await create(vsClassType, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshotClass", metadata: { name: VS_CLASS }, driver: DRIVER, deletionPolicy: "Delete" });
+  await create(storageClassType, {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: STORAGE_CLASS },
+    provisioner: DRIVER,
+    parameters: { resourceGroup: RG, skuName: "Premium_LRS" },
+    volumeBindingMode: "Immediate",
+    reclaimPolicy: "Delete",
+  });
+  const dir = mkdtempSync(join(tmpdir(), "aksnap-rrv-"));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+}, 180_000);
+
+afterAll(async () => {
+  for (const [rt, name] of clusterScoped.reverse()) await admin?.delete(rt, undefined, name).catch(() => undefined);
+  await csi?.stop();
+  await emu?.stop();
+});
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+async function create(rt: ResourceType, obj: KubeObject): Promise<KubeObject> {
+  const out = await admin.create(rt, obj);
+  if (!rt.namespaced) clusterScoped.push([rt, obj.metadata.name]);
+  return out;
+}
+
+async function operatorFor(namespaces: string[]): Promise<void> {
+  running = await startInProcess(env, { "watch-namespaces": namespaces.join(","), "stalled-recheck-period": "2s" });
+}
+
+/** A PVC bound to a static PV over an emulator disk (the volume to back up). */
+async function boundClaim(ns: string, claim: string): Promise<void> {
+  const disk = await computeClient(emu, SUB).disks.createOrUpdate(RG, `disk-${ns}-${claim}`, { location: LOC, sku: { name: "Premium_LRS" }, diskSizeGB: 10, creationData: { createOption: "Empty" } }, FAST_POLL);
+  const pv = `pv-${ns}-${claim}`;
+  await create(pvType, {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: pv },
+    spec: {
+      capacity: { storage: "10Gi" },
+      accessModes: ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "",
+      claimRef: { namespace: ns, name: claim },
+      csi: { driver: DRIVER, volumeHandle: disk.id ?? "", fsType: "ext4" },
+    },
+  });
+  await admin.create(pvcType, {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: claim, namespace: ns },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "", volumeName: pv },
+  });
+  await eventually(async () => ((await admin.get(pvcType, ns, claim)) as Pvc).status?.phase === "Bound" || undefined, `${ns}/${claim} Bound`);
+}
+
+/**
+ * A VolumeSnapshot through the real CSI path, ready, then recorded the way the verifier records it
+ * (`aksnap.io/verified`): the restore trusts that annotation and nothing else.
+ */
+async function snapshotOf(ns: string, claim: string, name: string, verified: "true" | "false", labels: Record<string, string> = {}): Promise<void> {
+  await admin.create(vsType, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name, namespace: ns, labels }, spec: { volumeSnapshotClassName: VS_CLASS, source: { persistentVolumeClaimName: claim } } });
+  await eventually(async () => ((await admin.get(vsType, ns, name)).status as { readyToUse?: boolean } | undefined)?.readyToUse === true || undefined, `${ns}/${name} readyToUse`, 90_000);
+  const annotations = verified === "true" ? { "aksnap.io/verified": "true", "aksnap.io/verification": "Verified" } : { "aksnap.io/verified": "false", "aksnap.io/verification": "Waiting" };
+  await admin.mergePatch(vsType, ns, name, { metadata: { annotations } });
+}
+
+function rr(ns: string, name: string, volumes: Record<string, unknown>): KubeObject {
+  return { apiVersion: "aksnap.io/v1alpha1", kind: "RestoreRequest", metadata: { name, namespace: ns }, spec: { volumes } };
+}
+
+async function get(ns: string, name: string): Promise<RestoreRequest> {
+  const p = RestoreRequestKind.parse(await admin.get(rrType, ns, name));
+  if (!p.ok) throw new Error(p.error);
+  return p.value;
+}
+
+const cond = (o: RestoreRequest, type: string): Condition | undefined => o.status?.conditions?.find((c) => c.type === type);
+
+async function waitFor(ns: string, name: string, what: string, pred: (o: RestoreRequest) => boolean, timeoutMs = 120_000): Promise<RestoreRequest> {
+  return eventually(async () => {
+    const o = await get(ns, name);
+    return pred(o) ? o : undefined;
+  }, `${ns}/${name} ${what}`, timeoutMs, 200);
+}
+
+const phase = (p: string) => (o: RestoreRequest): boolean => o.status?.phase === p;
+const pvcNames = async (ns: string): Promise<string[]> => (await admin.list(pvcType, ns)).items.map((p) => p.metadata.name).sort();
+
+describe("RestoreRequest volumes", () => {
+  it("Rename: a new PVC from a verified snapshot beside the existing one, hydration awaited with progress in status", async () => {
+    const ns = await createNamespace(kubeConfig(), "rrv-rename");
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "true");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
+    const hydrating = await waitFor(ns, "restore", "a volume Hydrating", (o) => o.status?.volumes?.[0]?.phase === "Hydrating" && (o.status.volumes[0].completionPercent ?? 100) < 100);
+    expect(hydrating.status?.phase).toBe("Running");
+    expect(cond(hydrating, "Reconciling")?.reason).toBe("RestoringVolumes");
+    const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
+    expect(o.status?.volumes).toEqual([expect.objectContaining({ pvc: "data-restored", sourcePvc: "data", volumeSnapshot: "nightly", phase: "Succeeded", completionPercent: 100 })]);
+    expect(kstatus(await admin.get(rrType, ns, "restore")).status).toBe("Current");
+    const pvc = (await admin.get(pvcType, ns, "data-restored")) as Pvc;
+    expect(pvc.spec.dataSource?.name).toBe("nightly");
+    expect(pvc.metadata.ownerReferences).toBeUndefined();
+    const pv = (await admin.get(pvType, undefined, pvc.spec.volumeName ?? "")) as KubeObject & { spec: { csi?: { volumeHandle?: string } } };
+    clusterScoped.push([pvType, pv.metadata.name]);
+    const disk = emu.control.getResource(pv.spec.csi?.volumeHandle ?? "")?.["properties"] as { completionPercent?: number };
+    expect(disk.completionPercent).toBe(100);
+    expect((await admin.get(pvcType, ns, "data")).metadata.resourceVersion).toBe(before);
+    // Deleting the request keeps the restored PVC.
+    await admin.delete(rrType, ns, "restore");
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await pvcNames(ns)).toEqual(["data", "data-restored"]);
+  });
+
+  it("Fail (default): an existing PVC fails the preflight; nothing is created and theirs is untouched", async () => {
+    const ns = await createNamespace(kubeConfig(), "rrv-fail");
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "true");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS }));
+    const o = await waitFor(ns, "restore", "Failed", phase("Failed"));
+    expect(cond(o, "Stalled")).toMatchObject({ status: "True", reason: "PVCAlreadyExists" });
+    expect(kstatus(await admin.get(rrType, ns, "restore")).status).toBe("Failed");
+    expect(await pvcNames(ns)).toEqual(["data"]);
+    expect((await admin.get(pvcType, ns, "data")).metadata.resourceVersion).toBe(before);
+  });
+
+  it("Skip: the existing PVC is left as is and counts as skipped", async () => {
+    const ns = await createNamespace(kubeConfig(), "rrv-skip");
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "true");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Skip" }));
+    const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
+    expect(o.status?.volumes?.map((v) => `${v.pvc}=${v.phase}`)).toEqual(["data=Skipped"]);
+    expect(await pvcNames(ns)).toEqual(["data"]);
+    expect((await admin.get(pvcType, ns, "data")).metadata.resourceVersion).toBe(before);
+  });
+
+  it("an unverified VolumeSnapshot is never restored: the request waits (Pending) and creates nothing", async () => {
+    const ns = await createNamespace(kubeConfig(), "rrv-unverified");
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "copying", "false");
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "copying" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
+    const o = await waitFor(ns, "restore", "Pending", phase("Pending"));
+    expect(cond(o, "Reconciling")?.reason).toBe("WaitingForSnapshot");
+    expect(o.status?.preflight?.find((c) => c.name === "SnapshotsVerified")?.result).toBe("Pending");
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await pvcNames(ns)).toEqual(["data"]);
+  });
+
+  it("run latest skips the newest run, which has an unverified snapshot, and restores the newest fully verified run", async () => {
+    const ns = await createNamespace(kubeConfig(), "rrv-latest");
+    await boundClaim(ns, "data");
+    const label = (run: string): Record<string, string> => ({ "aksnap.io/schedule": "nightly", "aksnap.io/run": run });
+    await snapshotOf(ns, "data", "nightly-data-202611270200", "true", label("202611270200"));
+    await snapshotOf(ns, "data", "nightly-data-202611280200", "false", label("202611280200"));
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: { schedule: "nightly", run: "latest" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename", waitForHydration: false }));
+    const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
+    expect(o.status?.volumes?.map((v) => `${v.pvc}<-${v.volumeSnapshot}`)).toEqual(["data-restored<-nightly-data-202611270200"]);
+    expect(((await admin.get(pvcType, ns, "data-restored")) as Pvc).spec.dataSource?.name).toBe("nightly-data-202611270200");
+  });
+
+  it("across namespaces: refused without the source namespace's grant, restored through a bound Retain content with it, and the restore's temporary objects cleaned up", async () => {
+    const source = await createNamespace(kubeConfig(), "rrv-src");
+    const target = await createNamespace(kubeConfig(), "rrv-dst");
+    await boundClaim(source, "data");
+    await snapshotOf(source, "data", "nightly", "true");
+    const sourceVs = await admin.get(vsType, source, "nightly");
+    const sourceContent = (sourceVs.status as { boundVolumeSnapshotContentName?: string }).boundVolumeSnapshotContentName ?? "";
+    const contentsBefore = (await admin.list(vscType)).items.length;
+    await operatorFor([target]);
+
+    await admin.create(rrType, rr(target, "denied", { from: { volumeSnapshotName: "nightly", namespace: source }, storageClassName: STORAGE_CLASS }));
+    const denied = await waitFor(target, "denied", "Failed", phase("Failed"));
+    expect(cond(denied, "Stalled")).toMatchObject({ reason: "RestoreNotGranted" });
+    expect(cond(denied, "Stalled")?.message).toContain(`aksnap.io/restore-to-namespaces must list ${target}`);
+    expect(await pvcNames(target)).toEqual([]);
+    expect((await admin.list(vscType)).items.length).toBe(contentsBefore);
+
+    await admin.mergePatch(namespaceType, undefined, source, { metadata: { annotations: { "aksnap.io/restore-to-namespaces": `other, ${target}` } } });
+    await admin.create(rrType, rr(target, "granted", { from: { volumeSnapshotName: "nightly", namespace: source }, storageClassName: STORAGE_CLASS }));
+    const o = await waitFor(target, "granted", "Succeeded", phase("Succeeded"));
+    expect(o.status?.volumes).toEqual([expect.objectContaining({ pvc: "data", phase: "Succeeded", completionPercent: 100 })]);
+    const pvc = (await admin.get(pvcType, target, "data")) as Pvc;
+    expect(pvc.status?.phase).toBe("Bound");
+    clusterScoped.push([pvType, pvc.spec.volumeName ?? ""]);
+    // The bound copy the restore made is gone again; the source snapshot and its content are not.
+    expect((await admin.list(vsType, target)).items).toEqual([]);
+    expect((await admin.list(vscType)).items.filter((c) => c.metadata.annotations?.["aksnap.io/restore-uid"] === o.metadata.uid)).toEqual([]);
+    expect(await admin.tryGet(vsType, source, "nightly")).not.toBeNull();
+    expect(await admin.tryGet(vscType, undefined, sourceContent)).not.toBeNull();
+  });
+});
