@@ -20,6 +20,10 @@ const SUB = "00000000-0000-0000-0000-0000000000c6";
 const RG = "rg-rr-vol";
 const LOC = "westeurope";
 const DRIVER = "disk.csi.azure.com";
+const AKS_RG = "rg-rr-aks";
+const AKS_CLUSTER = "aks-vol";
+const GOLDEN = `/subscriptions/${SUB}/resourceGroups/${AKS_RG}/providers/Microsoft.ContainerService/snapshots/golden`;
+const IMAGE = "AKSUbuntu-2204gen2containerd-202510.03.0";
 
 const core = (plural: string, kind: string, namespaced = true): ResourceType => ({ group: "", version: "v1", plural, kind, namespaced });
 const pvType = core("persistentvolumes", "PersistentVolume", false);
@@ -47,6 +51,34 @@ beforeAll(async () => {
   emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 300, copyDurationMs: 1000, hydrationDurationMs: 8000 } });
   emu.control.addResourceGroup(SUB, RG, LOC);
   emu.control.setBehaviour({ copyProgress: "allIncremental" });
+  // A cluster and a node-pool snapshot for requests that restore a pool and volumes together.
+  emu.control.loadWorld({
+    subscriptions: [
+      {
+        subscriptionId: SUB,
+        resourceGroups: [
+          {
+            name: AKS_RG,
+            location: LOC,
+            managedClusters: [{ name: AKS_CLUSTER, location: LOC, kubernetesVersion: "1.33.3", agentPools: [{ name: "systempool", vmSize: "Standard_D4ds_v5", count: 1, mode: "System", nodeImageVersion: IMAGE }] }],
+          },
+        ],
+      },
+    ],
+  });
+  emu.control.putResource(GOLDEN, {
+    location: LOC,
+    properties: {
+      creationData: { sourceResourceId: `/subscriptions/${SUB}/resourceGroups/${AKS_RG}/providers/Microsoft.ContainerService/managedClusters/${AKS_CLUSTER}/agentPools/systempool` },
+      snapshotType: "NodePool",
+      kubernetesVersion: "1.33.3",
+      nodeImageVersion: IMAGE,
+      vmSize: "Standard_D4ds_v5",
+      osType: "Linux",
+      osSku: "Ubuntu",
+      enableFIPS: false,
+    },
+  });
   const kc = kubeConfig();
   admin = kubeClient(kc);
   csi = await startCsiPath({ kubeconfigPath: inject("kubeconfig"), arm: emu, subscriptionId: SUB, resourceGroup: RG, location: LOC, retryIntervalMax: "5s" });
@@ -225,6 +257,51 @@ describe("RestoreRequest volumes", () => {
     const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
     expect(o.status?.volumes?.map((v) => `${v.pvc}<-${v.volumeSnapshot}`)).toEqual(["data-restored<-nightly-data-202611270200"]);
     expect(((await admin.get(pvcType, ns, "data-restored")) as Pvc).spec.dataSource?.name).toBe("nightly-data-202611270200");
+  });
+
+  // A node pool restored first keeps the request Running for seconds after the preflight checked the
+  // PVC names: a PVC someone else creates then is what the create must respect. The source PVC is
+  // gone (the disaster case), so the planned name is free at preflight time.
+  it.each<["Fail" | "Skip" | "Rename", string, string[]]>([
+    ["Fail", "Failed", ["data"]],
+    ["Skip", "Succeeded", ["data"]],
+    ["Rename", "Succeeded", ["data", "data-restored"]],
+  ])("conflictPolicy %s: a PVC created by someone else between the preflight and the create is left as is", async (policy, want, names) => {
+    const ns = await createNamespace(kubeConfig(), `rrv-race-${policy}`);
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "true");
+    await admin.delete(pvcType, ns, "data");
+    await eventually(async () => ((await admin.tryGet(pvcType, ns, "data")) ? undefined : true), "the source PVC gone");
+    emu.control.setTiming({ agentPoolOperationMs: 6000 });
+    await operatorFor([ns]);
+    await admin.create(rrType, {
+      apiVersion: "aksnap.io/v1alpha1",
+      kind: "RestoreRequest",
+      metadata: { name: "both", namespace: ns },
+      spec: {
+        nodePool: { snapshotId: GOLDEN, mode: "CreateNodePool", target: { resourceGroup: AKS_RG, clusterName: AKS_CLUSTER, agentPoolName: `race${policy.toLowerCase()}` }, count: 1 },
+        volumes: { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: policy, waitForHydration: false },
+      },
+    });
+    const during = await waitFor(ns, "both", "the node pool operation running", (o) => o.status?.nodePool?.operation !== undefined);
+    expect(during.status?.volumes?.map((v) => `${v.pvc}=${v.phase}`)).toEqual(["data=Pending"]);
+    // Someone else takes the planned name now.
+    await admin.create(pvcType, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data", namespace: ns, labels: { owner: "someone-else" } },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } }, storageClassName: "none" },
+    });
+    const theirs = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
+    const o = await waitFor(ns, "both", want, phase(want));
+    expect(o.status?.nodePool?.completedAt).toBeDefined();
+    expect(await pvcNames(ns)).toEqual(names);
+    const after = await admin.get(pvcType, ns, "data");
+    expect(after.metadata.resourceVersion).toBe(theirs);
+    expect(after.metadata.labels).toEqual({ owner: "someone-else" });
+    if (policy === "Fail") expect(cond(o, "Stalled")).toMatchObject({ reason: "VolumeRestoreFailed" });
+    if (policy === "Skip") expect(o.status?.volumes?.map((v) => `${v.pvc}=${v.phase}`)).toEqual(["data=Skipped"]);
+    if (policy === "Rename") expect(o.status?.volumes?.map((v) => `${v.pvc}=${v.phase}`)).toEqual(["data-restored=Succeeded"]);
   });
 
   it("across namespaces: refused without the source namespace's grant, restored through a bound Retain content with it, and the restore's temporary objects cleaned up", async () => {

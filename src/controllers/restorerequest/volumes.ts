@@ -187,7 +187,10 @@ async function createPvc(rr: RestoreRequest, vol: VolumeRestore, v: VolumeRestor
     // Someone created a PVC of that name after the preflight: theirs is left exactly as it is.
     if (policy === "Fail") return { ...v, pvc: name, phase: "Failed", message: `PVC ${target}/${name} was created by someone else after the preflight; it is left as is (conflictPolicy Fail)` };
     if (policy === "Skip") return { ...v, pvc: name, phase: "Skipped", message: `PVC ${target}/${name} was created by someone else after the preflight; skipped (conflictPolicy Skip)` };
-    name = renamed(v.sourcePvc ?? v.pvc, attempt + 1);
+    // The next free-looking rename (the planned name may itself have been one: then it is skipped).
+    let next = renamed(v.sourcePvc ?? v.pvc, attempt);
+    for (let i = attempt + 1; next === name && i < 1000; i++) next = renamed(v.sourcePvc ?? v.pvc, i);
+    name = next;
   }
   return { ...v, phase: "Failed", message: `no free name for a renamed copy of ${v.sourcePvc ?? v.pvc}` };
 }
