@@ -1,6 +1,7 @@
 // `make demo`: a local control plane (etcd + kube-apiserver + kube-controller-manager), the ARM
 // emulator with a demo AKS cluster, the operator (with the chart's RBAC), the NodePoolSnapshot
-// samples applied, and their progress shown until each is Ready or Stalled. Ctrl-C stops it all.
+// samples applied, and their progress shown until each is Ready or Stalled; then a RestoreRequest
+// restores a node pool from the demo snapshot, shown until Succeeded. Ctrl-C stops it all.
 //   node hack/demo.ts [--once]     (--once: exit after the samples settle; used by the tests)
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -9,6 +10,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { kstatusOf, type Condition } from "../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
+import { RestoreRequestKind } from "../src/crds/restorerequest.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
 import { isKubeError } from "../src/kube/errors.ts";
 import { ensureTools, killRecorded, startControlPlane } from "../test/harness/control-plane.ts";
@@ -55,8 +57,7 @@ function row(o: KubeObject): string[] {
   return [o.metadata.name, ready?.status ?? "-", ks, (stalled ?? ready)?.reason ?? "Pending", st.kubernetesVersion ?? "", st.nodeImageVersion ?? ""];
 }
 
-function table(rows: string[][]): string {
-  const head = ["NAME", "READY", "KSTATUS", "REASON", "KUBERNETES", "NODE IMAGE"];
+function table(rows: string[][], head = ["NAME", "READY", "KSTATUS", "REASON", "KUBERNETES", "NODE IMAGE"]): string {
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return all.map((r) => r.map((c, i) => c.padEnd(w[i] ?? 0)).join("  ")).join("\n");
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
   });
 
   say(bold("aksnap demo"));
-  say("1/5 Building or finding kube-apiserver, etcd, kube-controller-manager and helm (first run on a machine: ~20 min)…");
+  say("1/6 Building or finding kube-apiserver, etcd, kube-controller-manager and helm (first run on a machine: ~20 min)…");
   ensureTools("control-plane");
   const tools = ensureTools("helm");
   const cpDir = join(demoDir, "control-plane");
@@ -92,14 +93,14 @@ async function main(): Promise<number> {
   mkdirSync(demoDir, { recursive: true });
 
   try {
-    say("2/5 Starting the control plane on 127.0.0.1…");
+    say("2/6 Starting the control plane on 127.0.0.1…");
     cp = await startControlPlane({ dir: cpDir, tools });
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
     const admin = new KubeClient(kc);
     await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
 
-    say("3/5 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
+    say("3/6 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
     const readyFile = join(demoDir, "emulator.json");
     const emuLog = createWriteStream(join(demoDir, "emulator.log"));
     const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile], { stdio: ["ignore", "pipe", "pipe"] });
@@ -116,7 +117,7 @@ async function main(): Promise<number> {
     });
     if (status >= 300) throw new Error(`seeding the golden snapshot answered ${status}`);
 
-    say("4/5 Starting the operator (leader election on, the chart's RBAC)…");
+    say("4/6 Starting the operator (leader election on, the chart's RBAC)…");
     const opKubeconfig = await operatorKubeconfig(admin, kc, demoDir);
     const opLog = createWriteStream(join(demoDir, "operator.log"));
     const op = spawn(
@@ -134,7 +135,7 @@ async function main(): Promise<number> {
     op.stderr?.pipe(opLog);
     children.push(op);
 
-    say(`5/5 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
+    say(`5/6 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
     try {
       await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
     } catch (e) {
@@ -175,6 +176,29 @@ async function main(): Promise<number> {
       const stalled = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }).conditions?.find((c) => c.type === "Stalled" && c.status === "True");
       if (stalled) say(`${bold(o.metadata.name)} is Stalled (${stalled.reason}): ${stalled.message}\n`);
     }
+
+    say(`6/6 Restoring a node pool from the demo snapshot (config/samples/restorerequest-create-nodepool.yaml)…`);
+    for (const o of readYamlObjects(join(repoRoot, "config/samples/restorerequest-create-nodepool.yaml"))) await admin.apply(RestoreRequestKind.resource, o, "kubectl");
+    const rrDeadline = Date.now() + 120_000;
+    let rrLast = "";
+    let rrDone = false;
+    while (!interrupted && Date.now() < rrDeadline) {
+      const rows = (await admin.list(RestoreRequestKind.resource, NS)).items.map((o) => {
+        const st = (o.status ?? {}) as { phase?: string; conditions?: Condition[]; nodePool?: { provisioningState?: string }; completedAt?: string };
+        const cond = st.conditions?.find((c) => c.type === "Stalled" && c.status === "True") ?? st.conditions?.find((c) => c.type === "Reconciling") ?? st.conditions?.find((c) => c.type === "Ready");
+        return [o.metadata.name, st.phase ?? "-", kstatusOf(o.metadata.generation ?? 0, (o.status as { observedGeneration?: number } | undefined)?.observedGeneration, st.conditions), cond?.reason ?? "", st.nodePool?.provisioningState ?? ""];
+      });
+      const t = table(rows, ["RESTORE", "PHASE", "KSTATUS", "REASON", "ARM STATE"]);
+      if (t !== rrLast) {
+        say(`${new Date().toISOString().slice(11, 19)}\n${t}\n`);
+        rrLast = t;
+      }
+      rrDone = rows.length > 0 && rows.every((r) => r[1] === "Succeeded" || r[1] === "Failed");
+      if (rrDone) break;
+      if (op.exitCode !== null) throw new Error(`the operator exited with ${op.exitCode}; see ${join(demoDir, "operator.log")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!rrDone && !interrupted) throw new Error("the restore did not finish within 2 minutes; see .demo/operator.log");
     const kcPath = cp.kubeconfigPath;
     say(bold("Poke at it:"));
     say(`  export KUBECONFIG=${kcPath}`);
@@ -183,6 +207,7 @@ async function main(): Promise<number> {
     say(`  kubectl describe nps -n ${NS} userpool-dr-northeurope   # the refused cross-region attempt and its events`);
     say(`  kubectl get nps -n ${NS} userpool-backup -o yaml        # status mirrored from ARM`);
     say(`  kubectl delete nps -n ${NS} userpool-backup             # finalizer deletes the ARM snapshot first`);
+    say(`  kubectl get rr -n ${NS} userpool-restore -o yaml        # preflight[], the restored pool (docs/restore.md)`);
     say(`  curl -s --cacert ${join(demoDir, "arm-ca.pem")} ${url}/_emulator/requests   # what the operator asked ARM`);
     say(`  logs: ${join(demoDir, "operator.log")}, ${join(demoDir, "emulator.log")}, ${cpDir}/*.log`);
     if (once) {

@@ -1,5 +1,6 @@
 // `make demo` end to end (hack/demo.ts --once) on its own control plane and emulator: every
-// NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled.
+// NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled —
+// and the demo ends with a node pool restored from the demo snapshot.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a re
     expect(out).toMatch(/userpool-dr-northeurope\s+False\s+Failed\s+LocationMismatch/);
     expect(out).toContain("only in its source pool's region");
     expect(out).toContain("kubectl get aksnap -A");
+    expect(out).toMatch(/userpool-restore\s+Succeeded\s+Current\s+RestoreSucceeded\s+Succeeded/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
