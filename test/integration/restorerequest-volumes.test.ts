@@ -246,6 +246,30 @@ describe("RestoreRequest volumes", () => {
     expect(await pvcNames(ns)).toEqual(["data"]);
   });
 
+  it.each<[string, (ns: string) => Promise<Record<string, unknown>>, string]>([
+    [
+      "a VolumeSnapshot whose verification Failed",
+      async (ns) => {
+        await snapshotOf(ns, "data", "broken", "false");
+        await admin.mergePatch(vsType, ns, "broken", { metadata: { annotations: { "aksnap.io/verification": "Failed", "aksnap.io/verification-reason": "CopyFailed" } } });
+        return { volumeSnapshotName: "broken" };
+      },
+      "SnapshotNotVerified",
+    ],
+    ["a VolumeSnapshot that does not exist", () => Promise.resolve({ volumeSnapshotName: "nothing-here" }), "SnapshotNotFound"],
+    ["a schedule with no fully verified run", () => Promise.resolve({ schedule: "never-ran", run: "latest" }), "SnapshotNotVerified"],
+  ])("preflight SnapshotsVerified refuses %s and creates nothing", async (_n, from, reason) => {
+    const ns = await createNamespace(kubeConfig(), "rrv-notverified");
+    await boundClaim(ns, "data");
+    const f = await from(ns);
+    await operatorFor([ns]);
+    await admin.create(rrType, rr(ns, "restore", { from: f, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
+    const o = await waitFor(ns, "restore", "Failed", phase("Failed"));
+    expect(cond(o, "Stalled")).toMatchObject({ status: "True", reason });
+    expect(o.status?.preflight?.find((c) => c.name === "SnapshotsVerified")?.result).toBe("Failed");
+    expect(await pvcNames(ns)).toEqual(["data"]);
+  });
+
   it("run latest skips the newest run, which has an unverified snapshot, and restores the newest fully verified run", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-latest");
     await boundClaim(ns, "data");

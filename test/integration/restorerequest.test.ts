@@ -251,7 +251,7 @@ describe("RestoreRequest node-pool modes", () => {
     emu.control.clearRequests();
     await admin.create(
       rrType,
-      rrObject(ns, "newcluster", { snapshotId: snapshot, mode: "CreateCluster", target: { resourceGroup: DEMO_DR_RESOURCE_GROUP, clusterName: "aks-restored" }, count: 1, cluster: { location: "northeurope" } }),
+      rrObject(ns, "newcluster", { snapshotId: snapshot, mode: "CreateCluster", target: { resourceGroup: DEMO_DR_RESOURCE_GROUP, clusterName: "aks-restored" }, count: 1, cluster: { location: "northeurope" }, labels: { tier: "system" }, taints: [{ key: "CriticalAddonsOnly", value: "true", effect: "NoSchedule" }] }),
     );
     const o = await waitFor(ns, "newcluster", "Succeeded", phase("Succeeded"));
     expect(o.status?.nodePool?.id?.toLowerCase()).toBe(clusterId(DEMO_DR_RESOURCE_GROUP, "aks-restored").toLowerCase());
@@ -260,7 +260,7 @@ describe("RestoreRequest node-pool modes", () => {
     expect(c.properties.kubernetesVersion).toBe("1.33.3");
     expect(c.tags["aksnap.io-restore"]).toBe(`${ns}/newcluster`);
     const sys = emu.control.getResource(poolId("nodepool1", DEMO_DR_RESOURCE_GROUP, "aks-restored")) as { properties: Record<string, unknown> };
-    expect(sys.properties).toMatchObject({ mode: "System", vmSize: "Standard_D4ds_v5", nodeImageVersion: IMG("202511.01.0") });
+    expect(sys.properties).toMatchObject({ mode: "System", vmSize: "Standard_D4ds_v5", nodeImageVersion: IMG("202511.01.0"), nodeLabels: { tier: "system" }, nodeTaints: ["CriticalAddonsOnly=true:NoSchedule"] });
     expect(armWrites().map((w) => `${w.method} ${w.route} ${w.status}`)).toEqual(["PUT ContainerService.ManagedClusters_CreateOrUpdate 201"]);
   });
 });
