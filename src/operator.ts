@@ -8,6 +8,7 @@ import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
 import { parseBindAddress, type Config } from "./config.ts";
+import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
 import { setupRestoreRequestController } from "./controllers/restorerequest/setup.ts";
 import { KubeClient } from "./kube/client.ts";
@@ -117,6 +118,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
+  setupVerifier(manager, { ...shared, registry });
   setupRestoreRequestController(manager, shared);
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
