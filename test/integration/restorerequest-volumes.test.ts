@@ -1,6 +1,6 @@
 // RestoreRequest volumes through the real CSI path: the upstream snapshot-controller, csi-snapshotter
 // and csi-provisioner with the project's test CSI driver (disk.csi.azure.com) against the ARM
-// emulator. New PVCs only from verified snapshots, every conflict policy (an existing PVC is never
+// emulator, and the operator's own verifier deciding which snapshots are verified. New PVCs only from verified snapshots, every conflict policy (an existing PVC is never
 // touched), `latest` skipping an unverified run, the namespace grant, and hydration awaited.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -116,7 +116,7 @@ async function create(rt: ResourceType, obj: KubeObject): Promise<KubeObject> {
 }
 
 async function operatorFor(namespaces: string[]): Promise<void> {
-  running = await startInProcess(env, { "watch-namespaces": namespaces.join(","), "stalled-recheck-period": "2s" });
+  running = await startInProcess(env, { "watch-namespaces": namespaces.join(","), "stalled-recheck-period": "2s", "verification-poll-interval": "1s" });
 }
 
 /** A PVC bound to a static PV over an emulator disk (the volume to back up). */
@@ -146,14 +146,29 @@ async function boundClaim(ns: string, claim: string): Promise<void> {
 }
 
 /**
- * A VolumeSnapshot through the real CSI path, ready, then recorded the way the verifier records it
- * (`aksnap.io/verified`): the restore trusts that annotation and nothing else.
+ * A VolumeSnapshot through the real CSI path, verified by the operator's own verifier (opted in):
+ * `verified` lets the Azure copy finish, so it is ready and verified; `held` keeps the copy at 40 %,
+ * so the verifier records `aksnap.io/verified: "false"` (Waiting) and it never becomes restorable.
  */
-async function snapshotOf(ns: string, claim: string, name: string, verified: "true" | "false", labels: Record<string, string> = {}): Promise<void> {
-  await admin.create(vsType, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshot", metadata: { name, namespace: ns, labels }, spec: { volumeSnapshotClassName: VS_CLASS, source: { persistentVolumeClaimName: claim } } });
-  await eventually(async () => ((await admin.get(vsType, ns, name)).status as { readyToUse?: boolean } | undefined)?.readyToUse === true || undefined, `${ns}/${name} readyToUse`, 90_000);
-  const annotations = verified === "true" ? { "aksnap.io/verified": "true", "aksnap.io/verification": "Verified" } : { "aksnap.io/verified": "false", "aksnap.io/verification": "Waiting" };
-  await admin.mergePatch(vsType, ns, name, { metadata: { annotations } });
+async function snapshotOf(ns: string, claim: string, name: string, want: "verified" | "held", labels: Record<string, string> = {}): Promise<void> {
+  if (want === "held") emu.control.setTiming({ copyDurationMs: 600_000 });
+  await admin.create(vsType, {
+    apiVersion: "snapshot.storage.k8s.io/v1",
+    kind: "VolumeSnapshot",
+    metadata: { name, namespace: ns, labels: { "aksnap.io/verify": "true", ...labels } },
+    spec: { volumeSnapshotClassName: VS_CLASS, source: { persistentVolumeClaimName: claim } },
+  });
+  const handle = await eventually(async () => {
+    const content = (await admin.get(vsType, ns, name)).status as { boundVolumeSnapshotContentName?: string } | undefined;
+    if (!content?.boundVolumeSnapshotContentName) return undefined;
+    return ((await admin.get(vscType, undefined, content.boundVolumeSnapshotContentName)).status as { snapshotHandle?: string } | undefined)?.snapshotHandle;
+  }, `${ns}/${name} snapshot handle`, 90_000);
+  if (want === "held") {
+    emu.control.setCompletion(handle, { percent: 40, frozen: true });
+    emu.control.setTiming({ copyDurationMs: 1000 });
+  }
+  const verdict = want === "verified" ? "true" : "false";
+  await eventually(async () => (await admin.get(vsType, ns, name)).metadata.annotations?.["aksnap.io/verified"] === verdict || undefined, `${ns}/${name} verified=${verdict} by the verifier`, 90_000);
 }
 
 function rr(ns: string, name: string, volumes: Record<string, unknown>): KubeObject {
@@ -181,10 +196,10 @@ const pvcNames = async (ns: string): Promise<string[]> => (await admin.list(pvcT
 describe("RestoreRequest volumes", () => {
   it("Rename: a new PVC from a verified snapshot beside the existing one, hydration awaited with progress in status", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-rename");
-    await boundClaim(ns, "data");
-    await snapshotOf(ns, "data", "nightly", "true");
-    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await operatorFor([ns]);
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "verified");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
     const hydrating = await waitFor(ns, "restore", "a volume Hydrating", (o) => o.status?.volumes?.[0]?.phase === "Hydrating" && (o.status.volumes[0].completionPercent ?? 100) < 100);
     expect(hydrating.status?.phase).toBe("Running");
@@ -208,10 +223,10 @@ describe("RestoreRequest volumes", () => {
 
   it("Fail (default): an existing PVC fails the preflight; nothing is created and theirs is untouched", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-fail");
-    await boundClaim(ns, "data");
-    await snapshotOf(ns, "data", "nightly", "true");
-    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await operatorFor([ns]);
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "verified");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS }));
     const o = await waitFor(ns, "restore", "Failed", phase("Failed"));
     expect(cond(o, "Stalled")).toMatchObject({ status: "True", reason: "PVCAlreadyExists" });
@@ -222,10 +237,10 @@ describe("RestoreRequest volumes", () => {
 
   it("Skip: the existing PVC is left as is and counts as skipped", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-skip");
-    await boundClaim(ns, "data");
-    await snapshotOf(ns, "data", "nightly", "true");
-    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await operatorFor([ns]);
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "nightly", "verified");
+    const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
     await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Skip" }));
     const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
     expect(o.status?.volumes?.map((v) => `${v.pvc}=${v.phase}`)).toEqual(["data=Skipped"]);
@@ -235,9 +250,9 @@ describe("RestoreRequest volumes", () => {
 
   it("an unverified VolumeSnapshot is never restored: the request waits (Pending) and creates nothing", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-unverified");
-    await boundClaim(ns, "data");
-    await snapshotOf(ns, "data", "copying", "false");
     await operatorFor([ns]);
+    await boundClaim(ns, "data");
+    await snapshotOf(ns, "data", "copying", "held");
     await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "copying" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
     const o = await waitFor(ns, "restore", "Pending", phase("Pending"));
     expect(cond(o, "Reconciling")?.reason).toBe("WaitingForSnapshot");
@@ -250,8 +265,15 @@ describe("RestoreRequest volumes", () => {
     [
       "a VolumeSnapshot whose verification Failed",
       async (ns) => {
-        await snapshotOf(ns, "data", "broken", "false");
-        await admin.mergePatch(vsType, ns, "broken", { metadata: { annotations: { "aksnap.io/verification": "Failed", "aksnap.io/verification-reason": "CopyFailed" } } });
+        // Opted out of the verifier, so the verdict recorded here (as the verifier records a failed copy) stays.
+        await admin.create(vsType, {
+          apiVersion: "snapshot.storage.k8s.io/v1",
+          kind: "VolumeSnapshot",
+          metadata: { name: "broken", namespace: ns, labels: { "aksnap.io/verify": "false" } },
+          spec: { volumeSnapshotClassName: VS_CLASS, source: { persistentVolumeClaimName: "data" } },
+        });
+        const annotations = { "aksnap.io/verified": "false", "aksnap.io/verification": "Failed", "aksnap.io/verification-reason": "CopyFailed" };
+        await admin.mergePatch(vsType, ns, "broken", { metadata: { annotations } });
         return { volumeSnapshotName: "broken" };
       },
       "SnapshotNotVerified",
@@ -260,9 +282,9 @@ describe("RestoreRequest volumes", () => {
     ["a schedule with no fully verified run", () => Promise.resolve({ schedule: "never-ran", run: "latest" }), "SnapshotNotVerified"],
   ])("preflight SnapshotsVerified refuses %s and creates nothing", async (_n, from, reason) => {
     const ns = await createNamespace(kubeConfig(), "rrv-notverified");
+    await operatorFor([ns]);
     await boundClaim(ns, "data");
     const f = await from(ns);
-    await operatorFor([ns]);
     await admin.create(rrType, rr(ns, "restore", { from: f, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
     const o = await waitFor(ns, "restore", "Failed", phase("Failed"));
     expect(cond(o, "Stalled")).toMatchObject({ status: "True", reason });
@@ -272,11 +294,11 @@ describe("RestoreRequest volumes", () => {
 
   it("run latest skips the newest run, which has an unverified snapshot, and restores the newest fully verified run", async () => {
     const ns = await createNamespace(kubeConfig(), "rrv-latest");
+    await operatorFor([ns]);
     await boundClaim(ns, "data");
     const label = (run: string): Record<string, string> => ({ "aksnap.io/schedule": "nightly", "aksnap.io/run": run });
-    await snapshotOf(ns, "data", "nightly-data-202611270200", "true", label("202611270200"));
-    await snapshotOf(ns, "data", "nightly-data-202611280200", "false", label("202611280200"));
-    await operatorFor([ns]);
+    await snapshotOf(ns, "data", "nightly-data-202611270200", "verified", label("202611270200"));
+    await snapshotOf(ns, "data", "nightly-data-202611280200", "held", label("202611280200"));
     await admin.create(rrType, rr(ns, "restore", { from: { schedule: "nightly", run: "latest" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename", waitForHydration: false }));
     const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
     expect(o.status?.volumes?.map((v) => `${v.pvc}<-${v.volumeSnapshot}`)).toEqual(["data-restored<-nightly-data-202611270200"]);
@@ -292,12 +314,12 @@ describe("RestoreRequest volumes", () => {
     ["Rename", "Succeeded", ["data", "data-restored"]],
   ])("conflictPolicy %s: a PVC created by someone else between the preflight and the create is left as is", async (policy, want, names) => {
     const ns = await createNamespace(kubeConfig(), `rrv-race-${policy}`);
+    await operatorFor([ns]);
     await boundClaim(ns, "data");
-    await snapshotOf(ns, "data", "nightly", "true");
+    await snapshotOf(ns, "data", "nightly", "verified");
     await admin.delete(pvcType, ns, "data");
     await eventually(async () => ((await admin.tryGet(pvcType, ns, "data")) ? undefined : true), "the source PVC gone");
     emu.control.setTiming({ agentPoolOperationMs: 6000 });
-    await operatorFor([ns]);
     await admin.create(rrType, {
       apiVersion: "aksnap.io/v1alpha1",
       kind: "RestoreRequest",
@@ -331,12 +353,12 @@ describe("RestoreRequest volumes", () => {
   it("across namespaces: refused without the source namespace's grant, restored through a bound Retain content with it, and the restore's temporary objects cleaned up", async () => {
     const source = await createNamespace(kubeConfig(), "rrv-src");
     const target = await createNamespace(kubeConfig(), "rrv-dst");
+    await operatorFor([source, target]);
     await boundClaim(source, "data");
-    await snapshotOf(source, "data", "nightly", "true");
+    await snapshotOf(source, "data", "nightly", "verified");
     const sourceVs = await admin.get(vsType, source, "nightly");
     const sourceContent = (sourceVs.status as { boundVolumeSnapshotContentName?: string }).boundVolumeSnapshotContentName ?? "";
     const contentsBefore = (await admin.list(vscType)).items.length;
-    await operatorFor([target]);
 
     await admin.create(rrType, rr(target, "denied", { from: { volumeSnapshotName: "nightly", namespace: source }, storageClassName: STORAGE_CLASS }));
     const denied = await waitFor(target, "denied", "Failed", phase("Failed"));
