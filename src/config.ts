@@ -38,6 +38,8 @@ export interface Config {
   /** Verify every VolumeSnapshot not opted out, not only aksnap's own and opted-in ones. */
   verifyAllVolumeSnapshots: boolean;
   allowedScopes: AllowedScopes | undefined; // undefined = single-tenant, all allowed
+  /** How long a RestoreRequest may stay Running (ARM operation, provisioning, hydration) before it fails. */
+  restoreDeadlineMs: number;
   /** Regions a RestoreRequest may create or upgrade in (canonical names); undefined = all. */
   allowedRegions: string[] | undefined;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
@@ -67,6 +69,7 @@ const options = {
   "verify-all-volume-snapshots": { type: "string" },
   "allowed-scopes": { type: "string" },
   "allowed-regions": { type: "string" },
+  "restore-deadline": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -96,6 +99,7 @@ export const envNames: Record<Exclude<keyof typeof options, "help">, string> = {
   "verify-all-volume-snapshots": "AKSNAP_VERIFY_ALL_VOLUME_SNAPSHOTS",
   "allowed-scopes": "AKSNAP_ALLOWED_SCOPES",
   "allowed-regions": "AKSNAP_ALLOWED_REGIONS",
+  "restore-deadline": "AKSNAP_RESTORE_DEADLINE",
   "log-level": "AKSNAP_LOG_LEVEL",
 };
 
@@ -272,6 +276,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     verifyAllVolumeSnapshots: parseBool(get("verify-all-volume-snapshots") ?? "false", "verify-all-volume-snapshots"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
     allowedRegions: regions ? parseAllowedRegions(regions) : undefined,
+    restoreDeadlineMs: parsePositiveDuration(get("restore-deadline") ?? "6h", "restore-deadline"),
     logLevel: level as Config["logLevel"],
   };
 }

@@ -1,6 +1,7 @@
 // RestoreRequest volumes through the real CSI path: the upstream snapshot-controller, csi-snapshotter
 // and csi-provisioner with the project's test CSI driver (disk.csi.azure.com) against the ARM
-// emulator, and the operator's own verifier deciding which snapshots are verified. New PVCs only from verified snapshots, every conflict policy (an existing PVC is never
+// emulator, and the operator's own verifier deciding which snapshots are verified. New PVCs only
+// from verified snapshots, every conflict policy (an existing PVC is never
 // touched), `latest` skipping an unverified run, the namespace grant, and hydration awaited.
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -385,6 +385,23 @@ describe("RestoreRequest LRO outcomes", () => {
     expect(armWrites("/agentPools/quotapool")).toHaveLength(1);
   });
 
+  it("an operation still running at --restore-deadline ends the request Failed (DeadlineExceeded) and undoes nothing", async () => {
+    const ns = await createNamespace(kubeConfig(), "rr-deadline");
+    const snapshot = putSnapshot("snap-deadline", { kubernetesVersion: "1.33.3", nodeImageVersion: IMG("202511.01.0"), vmSize: "Standard_D8ds_v5" });
+    emu.control.setTiming({ agentPoolOperationMs: 30_000 });
+    await operatorFor(ns, { "restore-deadline": "4s" });
+    emu.control.clearRequests();
+    await admin.create(rrType, rrObject(ns, "slow", { snapshotId: snapshot, mode: "CreateNodePool", target: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "slowpool" }, count: 1 }));
+    const o = await waitFor(ns, "slow", "Failed", phase("Failed"));
+    expect(cond(o, "Stalled")).toMatchObject({ status: "True", reason: "DeadlineExceeded" });
+    expect(cond(o, "Stalled")?.message).toContain("still running");
+    expect(o.status?.nodePool?.operation).toBeUndefined();
+    await expectKstatus(ns, "slow", "Failed");
+    const pool = emu.control.getResource(poolId("slowpool")) as { properties: { provisioningState: string } };
+    expect(pool.properties.provisioningState).toBe("Creating");
+    expect(armWrites("/agentPools/slowpool").map((w) => w.method)).toEqual(["PUT"]);
+  });
+
   it("SIGKILL after the operation's token was recorded: the next process resumes it, no second write", async () => {
     const ns = await createNamespace(kubeConfig(), "rr-kill-token");
     const snapshot = putSnapshot("snap-kill-token", { kubernetesVersion: "1.33.3", nodeImageVersion: IMG("202511.01.0"), vmSize: "Standard_D8ds_v5" });

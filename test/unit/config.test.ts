@@ -51,6 +51,7 @@ describe("loadConfig defaults", () => {
       verifyAllVolumeSnapshots: false,
       allowedScopes: undefined,
       allowedRegions: undefined,
+      restoreDeadlineMs: 21_600_000,
       logLevel: "info",
     } satisfies Config);
   });
@@ -103,6 +104,7 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
     ["verification-deadline", "1d", "45m", (c) => c.verificationDeadlineMs, 86_400_000, 2_700_000],
     ["verification-poll-interval", "30s", "1m", (c) => c.verificationPollIntervalMs, 30_000, 60_000],
     ["allowed-scopes", `a=/subscriptions/${SUB}`, `b=/subscriptions/${SUB2}`, (c) => [...(c.allowedScopes?.byNamespace.entries() ?? [])], [["a", [`/subscriptions/${SUB}`]]], [["b", [`/subscriptions/${SUB2}`]]]],
+    ["restore-deadline", "90m", "1d", (c) => c.restoreDeadlineMs, 5_400_000, 86_400_000],
     ["allowed-regions", "westeurope, northeurope", "eastus2", (c) => c.allowedRegions, ["westeurope", "northeurope"], ["eastus2"]],
     ["log-level", "debug", "warn", (c) => c.logLevel, "debug", "warn"],
   ])("--%s", (flag, fromFlag, fromEnv, read, wantFlag, wantEnv) => {

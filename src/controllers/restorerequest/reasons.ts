@@ -25,6 +25,7 @@ export const Reasons = {
   // Stalled=True (phase Failed) — after the preflight
   OperationFailed: "OperationFailed",
   TargetChanged: "TargetChanged",
+  DeadlineExceeded: "DeadlineExceeded",
   // Stalled=True (phase Failed) — volumes
   RestoreNotGranted: "RestoreNotGranted",
   SnapshotNotFound: "SnapshotNotFound",

@@ -48,6 +48,8 @@ export interface RestoreRequestDeps {
   defaultSubscriptionId: string | undefined;
   allowedScopes: AllowedScopes | undefined;
   allowedRegions: readonly string[] | undefined;
+  /** How long a request may stay Running before it fails with DeadlineExceeded. */
+  restoreDeadlineMs: number;
   /** How long a NodePoolSnapshot named by snapshotRef may take to appear and become Ready. */
   snapshotWaitMs: number;
   stalledRecheckMs: number;
@@ -345,6 +347,15 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     const target = np ? resolveTarget(np, deps.defaultSubscriptionId) : undefined;
     if (np && !target) return fail(Reasons.SubscriptionUnknown, "spec.nodePool.target.subscriptionId is not set and the operator has no --default-subscription-id");
     if (rr.status?.phase !== "Running") return preflight(rr, np, target, call);
+    const started = Date.parse(rr.status.startedAt ?? "");
+    if (Number.isFinite(started) && deps.now().getTime() - started > deps.restoreDeadlineMs) {
+      // Stop watching, undo nothing: an AKS operation still running may yet finish in Azure.
+      const what = rr.status.nodePool?.operation ? `the ARM operation on ${rr.status.nodePool.id ?? "the target"} is still running` : "the restore is still in progress";
+      const { operation: _op, ...nodePool } = rr.status.nodePool ?? {};
+      return fail(Reasons.DeadlineExceeded, `${what} after --restore-deadline (${Math.round(deps.restoreDeadlineMs / 1000)} s); nothing is undone: look at the target in Azure`, {
+        ...(rr.status.nodePool ? { nodePool } : {}),
+      });
+    }
     if (np && target && !rr.status.nodePool?.completedAt) {
       const v = await run(rr, np, target, call);
       if (v.readiness.state !== "ready" || !vol) return v;

@@ -22,6 +22,7 @@ export function setupRestoreRequestController(manager: SetupManager, deps: Setup
     allowedRegions: cfg.allowedRegions,
     // A NodePoolSnapshot is waited for as long as a snapshot may take to verify.
     snapshotWaitMs: cfg.verificationDeadlineMs,
+    restoreDeadlineMs: cfg.restoreDeadlineMs,
     stalledRecheckMs: cfg.stalledRecheckMs,
     // A busy target is looked at again no later than a stalled object.
     busyRecheckMs: Math.min(cfg.stalledRecheckMs, BUSY_RECHECK_MS),
