@@ -75,7 +75,10 @@ async function locateSnapshot(rr: RestoreRequest, np: NodePoolRestore, deps: Gat
   const expired = deps.snapshotWaitExpired(rr);
   if (!raw) {
     const message = `NodePoolSnapshot ${ns}/${name} not found`;
-    return { kind: "unresolved", state: expired ? { state: "missing", message: `${message}; create it, or name an existing one` } : { state: "pending", message: `${message} (yet); waiting for it` } };
+    const state: SnapshotState = expired
+      ? { state: "missing", message: `${message}; create it, or name an existing one` }
+      : { state: "pending", message: `${message} (yet); waiting for it` };
+    return { kind: "unresolved", state };
   }
   const parsed = NodePoolSnapshotKind.parse(raw);
   const status = parsed.ok ? parsed.value.status : undefined;
@@ -90,10 +93,10 @@ async function locateSnapshot(rr: RestoreRequest, np: NodePoolRestore, deps: Gat
     return { kind: "unresolved", state: { state: "missing", message: `NodePoolSnapshot ${ns}/${name} is Stalled (${stalled.reason}: ${stalled.message})` } };
   }
   const why = ready ? `${ready.reason}: ${ready.message}` : "no status yet";
-  return {
-    kind: "unresolved",
-    state: expired ? { state: "missing", message: `NodePoolSnapshot ${ns}/${name} did not become Ready in time (${why})` } : { state: "pending", message: `NodePoolSnapshot ${ns}/${name} is not Ready yet (${why})` },
-  };
+  const state: SnapshotState = expired
+    ? { state: "missing", message: `NodePoolSnapshot ${ns}/${name} did not become Ready in time (${why})` }
+    : { state: "pending", message: `NodePoolSnapshot ${ns}/${name} is not Ready yet (${why})` };
+  return { kind: "unresolved", state };
 }
 
 /** Reads the facts for the preflight. Throws ReadFailed when ARM could not answer (retried). */
@@ -138,9 +141,9 @@ export async function gatherFacts(rr: RestoreRequest, np: NodePoolRestore, targe
 
   const c = await deps.arm.managedClusters.get(target.cluster, call);
   if (!c.ok && c.error.kind !== "notFound") throw new ReadFailed(c.error, `reading cluster ${target.clusterId}`);
-  const cluster = c.ok
-    ? { id: c.value.id, location: c.value.location, ...(c.value.currentKubernetesVersion ?? c.value.kubernetesVersion ? { kubernetesVersion: c.value.currentKubernetesVersion ?? c.value.kubernetesVersion ?? "" } : {}) }
-    : null;
+  // Skew is measured against the running control plane.
+  const cpVersion = c.ok ? (c.value.currentKubernetesVersion ?? c.value.kubernetesVersion) : undefined;
+  const cluster = c.ok ? { id: c.value.id, location: c.value.location, ...(cpVersion ? { kubernetesVersion: cpVersion } : {}) } : null;
   if (!cluster || !target.pool) return { ...base, snapshot, cluster };
 
   const p = await deps.arm.agentPools.get(target.pool, call);

@@ -108,7 +108,9 @@ export const snapshotReady: PreflightRule = {
     if (s === undefined) return skipped(NOT_READ);
     switch (s.state) {
       case "ready":
-        return passed(`snapshot ${s.snapshot.id} (Kubernetes ${s.snapshot.kubernetesVersion ?? "?"}, node image ${s.snapshot.nodeImageVersion ?? "?"}, ${s.snapshot.vmSize ?? "?"})`);
+        return passed(
+          `snapshot ${s.snapshot.id} (Kubernetes ${s.snapshot.kubernetesVersion ?? "?"}, node image ${s.snapshot.nodeImageVersion ?? "?"}, ${s.snapshot.vmSize ?? "?"})`,
+        );
       case "pending":
         return { result: "Pending", reason: Reasons.WaitingForSnapshot, message: s.message };
       case "missing":
@@ -145,7 +147,8 @@ export const targetAbsent: PreflightRule = {
     if (f.pool !== null) {
       return failed(
         Reasons.TargetAlreadyExists,
-        `agent pool ${f.pool.id} already exists; CreateNodePool never touches an existing pool: choose another target.agentPoolName, or use UpgradeNodePool / UpgradeNodeImage to move it to the snapshot`,
+        `agent pool ${f.pool.id} already exists; CreateNodePool never touches an existing pool: choose another target.agentPoolName, ` +
+          "or use UpgradeNodePool / UpgradeNodeImage to move it to the snapshot",
       );
     }
     return passed(`agent pool ${f.targetPoolId ?? "?"} does not exist yet`);
@@ -215,19 +218,23 @@ export const versionsAllowed: PreflightRule = {
     const skewMsg = (s: string): string =>
       `snapshot ${snap.id} has Kubernetes ${snap.kubernetesVersion ?? "?"} and the control plane of ${f.cluster?.id ?? "?"} runs ${f.cluster?.kubernetesVersion ?? "?"}: ${s}. ` +
       "Upgrade the control plane first, or use a snapshot within its version skew";
-    if (f.mode === "CreateNodePool") return skew ? failed(Reasons.VersionNotAllowed, skewMsg(skew)) : passed(`Kubernetes ${snap.kubernetesVersion ?? "?"} fits the control plane's ${f.cluster.kubernetesVersion ?? "?"}`);
+    if (f.mode === "CreateNodePool") {
+      if (skew) return failed(Reasons.VersionNotAllowed, skewMsg(skew));
+      return passed(`Kubernetes ${snap.kubernetesVersion ?? "?"} fits the control plane's ${f.cluster.kubernetesVersion ?? "?"}`);
+    }
     if (f.pool === undefined) return skipped(NOT_READ);
     if (f.pool === null) return skipped("not checked: the pool does not exist");
     const pool = f.pool;
     const pv = parseKubeVersion(pool.kubernetesVersion);
     if (!pv) return failed(Reasons.VersionNotAllowed, `agent pool ${pool.id} reports no usable Kubernetes version (${pool.kubernetesVersion ?? "none"})`);
     const image = compareNodeImages(snap.nodeImageVersion, pool.nodeImageVersion);
+    const versions = `snapshot ${snap.id} has ${snap.kubernetesVersion ?? "?"}, agent pool ${pool.id} runs ${pool.kubernetesVersion ?? "?"}`;
     const images = `the snapshot's node image ${snap.nodeImageVersion ?? "?"}, the pool's ${pool.nodeImageVersion ?? "?"}`;
     if (f.mode === "UpgradeNodeImage") {
       if (compareKubeVersions(sv, pv) !== 0) {
         return failed(
           Reasons.VersionNotAllowed,
-          `a node-image-only upgrade needs a snapshot with the pool's Kubernetes version: snapshot ${snap.id} has ${snap.kubernetesVersion ?? "?"}, agent pool ${pool.id} runs ${pool.kubernetesVersion ?? "?"}` +
+          `a node-image-only upgrade needs a snapshot with the pool's Kubernetes version: ${versions}` +
             (compareKubeVersions(sv, pv) > 0 ? "; use mode UpgradeNodePool to move both" : ""),
         );
       }
@@ -240,13 +247,16 @@ export const versionsAllowed: PreflightRule = {
     if (compareKubeVersions(sv, pv) <= 0) {
       return failed(
         Reasons.VersionNotAllowed,
-        `the snapshot's Kubernetes version must be newer than the pool's: snapshot ${snap.id} has ${snap.kubernetesVersion ?? "?"}, agent pool ${pool.id} runs ${pool.kubernetesVersion ?? "?"}` +
+        `the snapshot's Kubernetes version must be newer than the pool's: ${versions}` +
           (compareKubeVersions(sv, pv) === 0 ? "; with the same Kubernetes version use mode UpgradeNodeImage (the --node-image-only path)" : ""),
       );
     }
     if (image === undefined || image < 0) return failed(Reasons.VersionNotAllowed, `the snapshot's node image must not be older than the pool's: ${images}`);
     if (skew) return failed(Reasons.VersionNotAllowed, skewMsg(skew));
-    return passed(`Kubernetes ${pool.kubernetesVersion ?? "?"} → ${snap.kubernetesVersion ?? "?"} (control plane ${f.cluster.kubernetesVersion ?? "?"}); node image ${pool.nodeImageVersion ?? "?"} → ${snap.nodeImageVersion ?? "?"}`);
+    return passed(
+      `Kubernetes ${pool.kubernetesVersion ?? "?"} → ${snap.kubernetesVersion ?? "?"} (control plane ${f.cluster.kubernetesVersion ?? "?"}); ` +
+        `node image ${pool.nodeImageVersion ?? "?"} → ${snap.nodeImageVersion ?? "?"}`,
+    );
   },
 };
 

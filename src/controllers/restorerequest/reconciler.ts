@@ -120,6 +120,7 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     extra,
     ...(event ? { event } : {}),
   });
+  const gatherDeps = { client: deps.client, arm: deps.arm, allowedScopes: deps.allowedScopes, allowedRegions: deps.allowedRegions, snapshotWaitExpired };
   const volumeDeps: VolumeDeps = { client: deps.client, disks: deps.arm.disks, allowedScopes: deps.allowedScopes, snapshotWaitExpired };
   /** An ARM error that is not a verdict on the restore (throttled, outage): retried, phase unchanged. */
   const armRetry = (e: ArmError, doing: string): V => armOutcome<StatusExtra>(e, doing, policy);
@@ -134,7 +135,7 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     if (np && target) {
       let facts;
       try {
-        facts = await gatherFacts(rr, np, target, { client: deps.client, arm: deps.arm, allowedScopes: deps.allowedScopes, allowedRegions: deps.allowedRegions, snapshotWaitExpired }, call);
+        facts = await gatherFacts(rr, np, target, gatherDeps, call);
       } catch (e) {
         if (e instanceof ReadFailed) return { ...armRetry(e.error, e.doing), extra: { phase: "Pending" } };
         throw e;
@@ -264,13 +265,19 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
       case "refused":
         return fail(o.reason, o.message, { nodePool: withProgress() });
       case "running":
-        return progressing(Reasons.OperationInProgress, `${o.message}; its resume token was not recorded, so the target is read until it settles`, { nodePool: withProgress() }, requeueAfter(pollMs), {
-          type: "Normal",
-          reason: EventReasons.OperationResumed,
-          message: `found the restore's operation on ${id} already running; waiting for it instead of starting another`,
-        });
+        return progressing(
+          Reasons.OperationInProgress,
+          `${o.message}; its resume token was not recorded, so the target is read until it settles`,
+          { nodePool: withProgress() },
+          requeueAfter(pollMs),
+          { type: "Normal", reason: EventReasons.OperationResumed, message: `found the restore's operation on ${id} already running; waiting for it instead of starting another` },
+        );
       case "busy":
-        return progressing(Reasons.TargetBusy, o.message, { nodePool: withProgress() }, retry(undefined, busyMs), { type: "Normal", reason: EventReasons.TargetBusy, message: o.message });
+        return progressing(Reasons.TargetBusy, o.message, { nodePool: withProgress() }, retry(undefined, busyMs), {
+          type: "Normal",
+          reason: EventReasons.TargetBusy,
+          message: o.message,
+        });
       case "start":
         break;
     }
@@ -284,11 +291,8 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     switch (started.kind) {
       case "submitted": {
         const message = `started ${np.mode} of ${id} from snapshot ${snap.id}`;
-        return progressing(Reasons.OperationInProgress, message, { nodePool: withProgress({ operation: { resumeToken: started.resumeToken, startedAt: now() } }) }, requeueAfter(pollMs), {
-          type: "Normal",
-          reason: EventReasons.OperationStarted,
-          message,
-        });
+        const nodePool = withProgress({ operation: { resumeToken: started.resumeToken, startedAt: now() } });
+        return progressing(Reasons.OperationInProgress, message, { nodePool }, requeueAfter(pollMs), { type: "Normal", reason: EventReasons.OperationStarted, message });
       }
       case "succeeded":
         // ARM finished at once; the next reconcile reads the target and reports it.
@@ -311,7 +315,8 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
           const v = armRetry(e, `starting ${np.mode} of ${id}`);
           return { ...v, result: retry(new Error(describeArmError(e)), Math.max(busyMs, e.retryAfterMs ?? 0)) };
         }
-        return fail(Reasons.OperationFailed, `ARM refused ${np.mode} of ${id}: ${describeArmError(e)}`, { nodePool: withProgress({ error: { code: e.code, message: e.message } }) });
+        const nodePool = withProgress({ error: { code: e.code, message: e.message } });
+        return fail(Reasons.OperationFailed, `ARM refused ${np.mode} of ${id}: ${describeArmError(e)}`, { nodePool });
       }
     }
   }

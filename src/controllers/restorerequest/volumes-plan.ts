@@ -89,7 +89,10 @@ export function selectRun(all: readonly VolumeSnapshotView[], schedule: string, 
 
 export type ConflictPolicy = NonNullable<VolumeRestore["conflictPolicy"]>;
 
-export type NameDecision = { readonly kind: "create"; readonly pvc: string } | { readonly kind: "skip"; readonly message: string } | { readonly kind: "fail"; readonly message: string };
+export type NameDecision =
+  | { readonly kind: "create"; readonly pvc: string }
+  | { readonly kind: "skip"; readonly message: string }
+  | { readonly kind: "fail"; readonly message: string };
 
 /** `<name>-restored`, then `-restored-2`, …, cut to a valid object name. */
 export function renamed(name: string, attempt: number): string {

@@ -55,7 +55,8 @@ export async function volumePreflight(rr: RestoreRequest, vol: VolumeRestore, de
       return failed(
         "RestoreGranted",
         Reasons.RestoreNotGranted,
-        `namespace ${source} does not grant restores into ${target}: its annotation aksnap.io/restore-to-namespaces must list ${target} (set by someone who may edit namespace ${source})`,
+        `namespace ${source} does not grant restores into ${target}: its annotation aksnap.io/restore-to-namespaces must list ${target} ` +
+          `(set by someone who may edit namespace ${source})`,
       );
     }
     checks.push({ name: "RestoreGranted", result: "Passed", message: `namespace ${source} lists ${target} in aksnap.io/restore-to-namespaces` });
@@ -130,7 +131,14 @@ async function createOurs(client: KubeClient, rt: ResourceType, body: Rec, uid: 
 }
 
 /** The source's snapshot restorable from the target namespace: itself, or a bound copy made here. */
-async function snapshotForPvc(rr: RestoreRequest, vol: VolumeRestore, v: VolumeRestoreStatus, index: number, deps: VolumeDeps, call: CallOptions): Promise<string | { error: string }> {
+async function snapshotForPvc(
+  rr: RestoreRequest,
+  vol: VolumeRestore,
+  v: VolumeRestoreStatus,
+  index: number,
+  deps: VolumeDeps,
+  call: CallOptions,
+): Promise<string | { error: string }> {
   const target = rr.metadata.namespace ?? "";
   const source = sourceNamespaceOf(rr, vol);
   const name = v.volumeSnapshot ?? "";
@@ -185,8 +193,9 @@ async function createPvc(rr: RestoreRequest, vol: VolumeRestore, v: VolumeRestor
     const made = await createOurs(deps.client, pvcType, body, uid, call);
     if (made !== "theirs") return { ...v, pvc: name, phase: "Creating", message: `PVC ${target}/${name} from ${source}/${v.volumeSnapshot ?? ""}` };
     // Someone created a PVC of that name after the preflight: theirs is left exactly as it is.
-    if (policy === "Fail") return { ...v, pvc: name, phase: "Failed", message: `PVC ${target}/${name} was created by someone else after the preflight; it is left as is (conflictPolicy Fail)` };
-    if (policy === "Skip") return { ...v, pvc: name, phase: "Skipped", message: `PVC ${target}/${name} was created by someone else after the preflight; skipped (conflictPolicy Skip)` };
+    const theirs = `PVC ${target}/${name} was created by someone else after the preflight`;
+    if (policy === "Fail") return { ...v, pvc: name, phase: "Failed", message: `${theirs}; it is left as is (conflictPolicy Fail)` };
+    if (policy === "Skip") return { ...v, pvc: name, phase: "Skipped", message: `${theirs}; skipped (conflictPolicy Skip)` };
     // The next free-looking rename (the planned name may itself have been one: then it is skipped).
     let next = renamed(v.sourcePvc ?? v.pvc, attempt);
     for (let i = attempt + 1; next === name && i < 1000; i++) next = renamed(v.sourcePvc ?? v.pvc, i);
@@ -216,7 +225,8 @@ async function follow(rr: RestoreRequest, vol: VolumeRestore, v: VolumeRestoreSt
   const handle = str(csi?.["volumeHandle"]);
   const disk = handle ? parseDiskId(handle) : undefined;
   if (driver !== AZURE_DISK_DRIVER || !disk || !handle) {
-    return { ...v, phase: "Succeeded", message: `PVC ${target}/${v.pvc} bound to ${volumeName} (driver ${driver ?? "none"}: hydration is not observable, bound counts as restored)` };
+    const why = `driver ${driver ?? "none"}: hydration is not observable, bound counts as restored`;
+    return { ...v, phase: "Succeeded", message: `PVC ${target}/${v.pvc} bound to ${volumeName} (${why})` };
   }
   if (!scopeAllowed(deps.allowedScopes, target, handle)) {
     return { ...v, phase: "Succeeded", message: `PVC ${target}/${v.pvc} bound; disk ${handle} is outside the namespace's --allowed-scopes, hydration not read` };
