@@ -7,7 +7,6 @@ export const Reasons = {
   // Ready=True (phase Succeeded)
   RestoreSucceeded: "RestoreSucceeded",
   // Reconciling=True (phase Pending or Running)
-  Preflight: "Preflight",
   WaitingForSnapshot: "WaitingForSnapshot",
   Starting: "Starting",
   OperationInProgress: "OperationInProgress",
