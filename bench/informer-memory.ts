@@ -69,7 +69,8 @@ function object(i: number): KubeObject {
 
 async function heapWith(transform: ((o: KubeObject) => KubeObject) | undefined): Promise<number> {
   const client = {
-    list: (): Promise<ListResult> => Promise.resolve({ items: Array.from({ length: N }, (_, i) => object(i)), resourceVersion: "1" }),
+    list: (_rt: unknown, _ns: unknown, opts: { each?: (o: KubeObject) => KubeObject } = {}): Promise<ListResult> =>
+      Promise.resolve({ items: Array.from({ length: N }, (_, i) => (opts.each ? opts.each(object(i)) : object(i))), resourceVersion: "1" }),
     watch: (_rt: unknown, _ns: unknown, opts: { signal?: AbortSignal }) => new Promise<void>((r) => opts.signal?.addEventListener("abort", () => r())),
   } as unknown as InformerClient;
   gc?.();

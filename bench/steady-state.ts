@@ -30,7 +30,8 @@ try {
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);
   const admin = new KubeClient(kc);
-  await installCrds(admin, crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")));
+  // The CSI snapshot CRDs too: the operator's VolumeSnapshot verifier waits for them.
+  await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
   const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-"));
   writeFileSync(join(dir, "ca.pem"), emu.ca);
   const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };

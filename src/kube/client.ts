@@ -273,8 +273,16 @@ export class KubeClient {
     }
   }
 
-  /** Lists all pages (limit/continue) and returns the list's resourceVersion for a following watch. */
-  async list(rt: ResourceType, namespace?: string, opts: { labelSelector?: string; fieldSelector?: string; pageSize?: number } & CallOptions = {}): Promise<ListResult> {
+  /**
+   * Lists all pages (limit/continue) and returns the list's resourceVersion for a following watch.
+   * `each` maps every item as its page arrives (an informer's transform), so a large list never
+   * holds every object in its full wire form at once.
+   */
+  async list(
+    rt: ResourceType,
+    namespace?: string,
+    opts: { labelSelector?: string; fieldSelector?: string; pageSize?: number; each?: (item: KubeObject) => KubeObject } & CallOptions = {},
+  ): Promise<ListResult> {
     const items: KubeObject[] = [];
     let cont: string | undefined;
     let rv = "";
@@ -285,7 +293,8 @@ export class KubeClient {
       })) as { items?: KubeObject[]; metadata?: { resourceVersion?: string; continue?: string } };
       for (const it of page.items ?? []) {
         // List items lack apiVersion/kind; restore them so downstream parsing sees whole objects.
-        items.push({ ...it, apiVersion: apiVersionOf(rt), kind: rt.kind });
+        const whole = { ...it, apiVersion: apiVersionOf(rt), kind: rt.kind };
+        items.push(opts.each ? opts.each(whole) : whole);
       }
       rv = page.metadata?.resourceVersion ?? rv;
       cont = page.metadata?.continue || undefined;

@@ -312,12 +312,13 @@ export class Informer {
   /** Lists and reconciles the cache with what the server has: emits adds, updates and deletes. */
   private async relist(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
-    const res = await this.client.list(this.type, this.opts.namespace, { labelSelector: this.opts.labelSelector, signal });
+    // Transformed page by page: 10,000 objects are never all held with their managedFields.
+    const res = await this.client.list(this.type, this.opts.namespace, { labelSelector: this.opts.labelSelector, signal, each: (o) => this.transform(o) });
     this.heard();
     const seen = new Set<string>();
     for (const obj of res.items) {
       seen.add(objectKey(obj));
-      this.upsert(obj);
+      this.upsert(obj, true);
     }
     for (const [key, obj] of [...this.store]) if (!seen.has(key)) this.remove(obj);
     this.lastResourceVersion = res.resourceVersion;
@@ -327,12 +328,12 @@ export class Informer {
     }
   }
 
-  private upsert(raw: KubeObject): void {
+  private upsert(raw: KubeObject, transformed = false): void {
     const key = objectKey(raw);
     const old = this.store.get(key);
     if (raw.metadata.resourceVersion) this.lastResourceVersion = raw.metadata.resourceVersion;
     if (old && old.metadata.resourceVersion === raw.metadata.resourceVersion) return; // re-list of an unchanged object
-    const obj = deepFreeze(this.transform(raw));
+    const obj = deepFreeze(transformed ? raw : this.transform(raw));
     this.store.set(key, obj);
     for (const h of this.handlers) {
       if (old) h.onUpdate?.(old, obj);

@@ -21,9 +21,11 @@ function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortCon
     lists: 0,
     watches: 0,
     timeouts: [] as number[],
-    list: (): Promise<ListResult> => {
+    // As KubeClient.list: `each` maps every item as its page arrives.
+    list: (_rt: ResourceType, _ns: string | undefined, opts: { each?: (o: KubeObject) => KubeObject } = {}): Promise<ListResult> => {
       c.lists++;
-      return Promise.resolve({ items: structuredClone(items), resourceVersion: "10" });
+      const all = structuredClone(items);
+      return Promise.resolve({ items: opts.each ? all.map(opts.each) : all, resourceVersion: "10" });
     },
     watch: (_rt: ResourceType, _ns: string | undefined, opts: { signal?: AbortSignal; timeoutSeconds?: number; onOpen?: () => void }, onEvent: (e: WatchEvent) => void) => {
       c.watches++;
