@@ -1,0 +1,216 @@
+// Benchmark (make bench): NodePoolSnapshot at scale, every figure a ratio or count measured in this
+// one run, against a real kube-apiserver, the ARM emulator, and the operator as its own process
+// (node src/main.ts, as deployed):
+//   1. the floor: the time this apiserver takes to store N objects and write one status each;
+//   2. apply→Ready of N objects with the write budget out of the way, against that floor; the
+//      apiserver writes per object (watch events of the kind + Event writes) against the floor's 2;
+//      ARM calls per snapshot created (a batch from one cluster);
+//   3. the bucket-limited minimum for N ARM writes at the default budget (computed from the defaults);
+//   4. ARM calls per Ready object-hour: a restarted operator at a short resync period, scaled to 1 h;
+//   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
+//   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { KubeConfig } from "@kubernetes/client-node";
+import { loadConfig, parseDuration } from "../src/config.ts";
+import { snapshotNameFor } from "../src/controllers/nodepoolsnapshot/desired.ts";
+import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
+import { KubeClient, type KubeObject } from "../src/kube/client.ts";
+import { eventType } from "../src/kube/events.ts";
+import { Informer } from "../src/kube/informer.ts";
+import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator } from "../test/emulator/index.ts";
+import { ensureTools, startControlPlane } from "../test/harness/control-plane.ts";
+import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
+import { operatorKubeconfig, repoRoot, spawnOperator, type OperatorEnv, type OperatorProcess } from "../test/harness/operator.ts";
+
+const { values } = parseArgs({
+  options: {
+    objects: { type: "string" },
+    "memory-objects": { type: "string" },
+    resync: { type: "string" },
+    window: { type: "string" },
+    concurrency: { type: "string" },
+    workers: { type: "string" },
+  },
+});
+const N = Number(values.objects ?? 1000);
+const MEM_N = Number(values["memory-objects"] ?? 10_000);
+const resyncMs = parseDuration(values.resync ?? "20s", "resync");
+const windowMs = parseDuration(values.window ?? "40s", "window");
+const C = Number(values.concurrency ?? 16);
+/** --workers for the operator under test (unset: its default). */
+const workerFlag: Record<string, string> = values.workers ? { workers: values.workers } : {};
+const HOUR = 3_600_000;
+
+const nps = NodePoolSnapshotKind.resource;
+const nsType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false } as const;
+const SUB = DEMO_SUBSCRIPTION_ID;
+const RG = DEMO_RESOURCE_GROUP;
+const POOL = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/managedClusters/${DEMO_CLUSTER}/agentPools/userpool`;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const log = (s: string): void => void process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+
+/** Runs fn(0..n-1) with at most c in flight. */
+async function pool(n: number, c: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(c, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
+}
+
+const npsObject = (ns: string, name: string): KubeObject => ({ apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name, namespace: ns }, spec: { source: { agentPoolId: POOL } } });
+const readyOf = (o: KubeObject): boolean =>
+  ((o.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True");
+
+function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m?.[1] ? Number(m[1]) / 1024 : NaN;
+}
+
+/** RSS after it stops moving (three samples 2 s apart within 2 %), or the last sample after maxMs. */
+async function settledRss(pid: number, maxMs = 60_000): Promise<number> {
+  const samples: number[] = [];
+  const t0 = Date.now();
+  for (;;) {
+    await sleep(2000);
+    samples.push(rssMiB(pid));
+    const last = samples.slice(-3);
+    if (last.length === 3 && Math.max(...last) - Math.min(...last) <= 0.02 * Math.max(...last)) return last[2] ?? NaN;
+    if (Date.now() - t0 > maxMs) return samples.at(-1) ?? NaN;
+  }
+}
+
+const tools = ensureTools("control-plane");
+ensureTools("helm");
+const cp = await startControlPlane({ tools });
+const emu = await startEmulator({ world: "demo", rateLimits: { enabled: false } });
+const procs: OperatorProcess[] = [];
+const out: string[] = [];
+try {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp.kubeconfigPath);
+  const admin = new KubeClient(kc);
+  // The CSI snapshot CRDs too: the operator's VolumeSnapshot verifier waits for them.
+  await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
+  const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-scale-"));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  const env: OperatorEnv = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  for (const ns of ["floor", "apply", "idle", "mem"]) await admin.create(nsType, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+  const spawn = (ns: string, extra: Record<string, string> = {}): OperatorProcess => {
+    const p = spawnOperator(env, { "watch-namespaces": ns, "log-level": "warn", ...extra }, dir);
+    procs.push(p);
+    return p;
+  };
+  const stop = async (p: OperatorProcess): Promise<void> => {
+    p.child.kill("SIGTERM");
+    await p.exited;
+  };
+
+  // 1. The floor: store N objects and write one status each, as fast as this apiserver goes.
+  log(`floor: ${N} creates + ${N} status writes`);
+  const f0 = performance.now();
+  await pool(N, C, async (i) => {
+    const o = await admin.create(nps, npsObject("floor", `f${i}`));
+    await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/floor/nodepoolsnapshots/f${i}/status`, {
+      body: { ...o, status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "x", lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] } },
+    });
+  });
+  const floorMs = performance.now() - f0;
+
+  // 2. apply→Ready with the write budget out of the way; every write to the kind seen by a watch.
+  let writes = 0;
+  const ready = new Set<string>();
+  const watching = new AbortController();
+  const informer = new Informer(admin, nps, { namespace: "apply" });
+  const seeObj = (o: KubeObject): void => {
+    writes += 1;
+    if (readyOf(o)) ready.add(o.metadata.name);
+  };
+  informer.addHandler({ onAdd: seeObj, onUpdate: (_old, o) => seeObj(o), onDelete: () => {} });
+  await informer.start(watching.signal);
+  await informer.waitForSync();
+  const opA = spawn("apply", { "arm-write-qps": "1000000", "arm-write-burst": "1000000", ...workerFlag });
+  await sleep(3000); // the process starts and lists before the clock runs
+  emu.control.clearRequests();
+  log(`apply: ${N} NodePoolSnapshots`);
+  const a0 = performance.now();
+  await pool(N, C, (i) => admin.create(nps, npsObject("apply", `a${i}`)));
+  while (ready.size < N) await sleep(100);
+  const applyMs = performance.now() - a0;
+  await sleep(5000); // trailing writes (a second status, events) are counted too
+  const armCreate = emu.control.requests().filter((r) => r.route !== "control").length;
+  const events = (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
+  watching.abort();
+  await informer.stopped();
+  await stop(opA);
+
+  // 3. The budget's floor for N ARM writes at the default bucket.
+  const cfg = loadConfig([`--default-subscription-id=${SUB}`, "--credential=static-token"], { AKSNAP_STATIC_TOKEN: "x" });
+  if (cfg === "help") throw new Error("help");
+  const bucketMinS = Math.max(0, N - cfg.armWriteBurst) / cfg.armWriteQps;
+
+  // 4. Steady state after a restart: ARM calls per Ready object-hour at the default period.
+  log(`steady state: restart over ${N} Ready objects at --resync-period=${resyncMs}ms for ${windowMs} ms`);
+  const opB = spawn("apply", { "resync-period": `${resyncMs}ms` });
+  emu.control.clearRequests();
+  const w0 = performance.now();
+  await sleep(windowMs);
+  const steadyCalls = emu.control.requests().filter((r) => r.route !== "control").length;
+  const wMs = performance.now() - w0;
+  const rssN = rssMiB(opB.child.pid ?? 0);
+  await stop(opB);
+  const perObjectPeriod = steadyCalls / N / (wMs / resyncMs);
+  const perObjectHour = perObjectPeriod * (HOUR / 3_600_000); // the default period is 1 h
+
+  // 5. RSS idle, and with MEM_N Ready objects (seeded as a previous process would leave them).
+  log("rss idle");
+  const idle = spawn("idle");
+  const rssIdle = await settledRss(idle.child.pid ?? 0);
+  await stop(idle);
+  if (MEM_N > 0) log(`seeding ${MEM_N} Ready objects`);
+  const now = new Date().toISOString();
+  await pool(MEM_N, C * 2, async (i) => {
+    // (MEM_N 0: skipped, and RSS "with MEM_N" is that of an operator watching an empty namespace.)
+    const name = `m${i}`;
+    const o = await admin.create(nps, { ...npsObject("mem", name), metadata: { name, namespace: "mem", finalizers: ["aksnap.io/snapshot-protection"] } });
+    const id = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/snapshots/${snapshotNameFor("mem", name)}`;
+    emu.control.putResource(id, { location: "westeurope", tags: { "aksnap.io-owner": `mem/${name}` }, properties: { creationData: { sourceResourceId: POOL }, snapshotType: "NodePool" } });
+    await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/mem/nodepoolsnapshots/${name}/status`, {
+      body: {
+        ...o,
+        status: {
+          observedGeneration: 1,
+          snapshotId: id,
+          location: "westeurope",
+          sourceResourceId: POOL,
+          managedTagKeys: ["aksnap.io-owner"],
+          conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: `snapshot ${name}`, lastTransitionTime: now, observedGeneration: 1 }],
+        },
+      },
+    });
+  });
+  log(`rss with ${MEM_N}`);
+  const full = spawn("mem");
+  const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
+  await stop(full);
+
+  const writesPerObject = (writes + events) / N;
+  out.push(
+    `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s`,
+    `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
+    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
+    `  ARM calls per snapshot created: ${(armCreate / N).toFixed(2)} (${armCreate} for ${N}; target ≤ 2.5)`,
+    `bucket-limited minimum for ${N} ARM writes at the default budget (${cfg.armWriteQps}/s, burst ${cfg.armWriteBurst}): ${bucketMinS.toFixed(0)} s = ${((bucketMinS * 1000) / floorMs).toFixed(2)}× the floor`,
+    `ARM calls per Ready object-hour at --resync-period=1h: ${perObjectHour.toFixed(3)} (${steadyCalls} calls for ${N} objects over ${(wMs / 1000).toFixed(0)} s at ${resyncMs / 1000} s; target ≤ 0.1)`,
+    `operator RSS: idle ${rssIdle.toFixed(0)} MiB, ${N} Ready objects ${rssN.toFixed(0)} MiB, ${MEM_N} Ready objects ${rssFull.toFixed(0)} MiB (target ≤ 120)`,
+  );
+  process.stdout.write(`${out.join("\n")}\n`);
+} finally {
+  for (const p of procs) if (p.child.exitCode === null) p.child.kill("SIGKILL");
+  await emu.stop();
+  await cp.stop();
+}
