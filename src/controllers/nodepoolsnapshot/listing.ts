@@ -64,7 +64,19 @@ export function createGroupListing(deps: GroupListingDeps): GroupListing {
     }
   }
 
+  /** A listing past its age answers nothing: drop it (and groups no object asks about any more). */
+  function prune(): void {
+    const t = deps.now();
+    for (const [k, g] of groups) {
+      if (g.inflight) continue;
+      const stale = g.at === undefined || t - g.at > deps.maxAgeMs;
+      const failed = g.failure !== undefined && t < g.failure.until;
+      if (stale && !failed) groups.delete(k);
+    }
+  }
+
   async function lookup(ref: GroupResourceRef, call: CallOptions): Promise<Lookup> {
+    prune();
     const key = groupKey(ref);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = {}));

@@ -60,6 +60,16 @@ describe("group listing", () => {
     expect(t.lists).toEqual(["rg-a", "rg-a"]);
   });
 
+  it("a listing past its age is dropped, so memory holds only listings that can still answer", async () => {
+    const t = setup();
+    await t.listing.lookup(ref("a1"), call);
+    await t.listing.lookup(ref("b1", "rg-b"), call);
+    expect(t.listing.size()).toBe(2);
+    t.now = 1001;
+    await t.listing.lookup(ref("a1"), call);
+    expect(t.listing.size()).toBe(1);
+  });
+
   it("groups are listed separately; resource group names compare case-insensitively", async () => {
     const t = setup();
     await t.listing.lookup(ref("a1"), call);
