@@ -1,0 +1,425 @@
+// A real node for the tests that need one (../shared/real-node.md): containerd + runc (Debian
+// packages, hack/node/install-deps.sh) and kubelet v1.37.2 (hack/build-tools.sh node) registered as
+// node `localhost` with a control plane started with `node: true`, the locally built pause and tools
+// images (hack/node/images.sh) imported. Everything stays on loopback: pods use hostNetwork, the CNI
+// config holds only the loopback plugin, the kubelet and containerd listen on 127.0.0.1. Started per
+// test file (beforeAll); stop() removes containers, stops the daemons by pid, unmounts what is left
+// under the node's dir and removes it.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient } from "../../src/kube/client.ts";
+import { cacheDir, type ControlPlane, type NodeAccess } from "./control-plane.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface NodeImages {
+  pause: string;
+  tools: string;
+  pauseTar: string;
+  toolsTar: string;
+}
+
+export interface RealNode {
+  nodeName: string;
+  /** The kubelet's --root-dir: plugins register through `<rootDir>/plugins_registry/`. */
+  rootDir: string;
+  dir: string;
+  images: NodeImages;
+  /** Time from the first spawn to the Node being Ready, and of the whole start (images, build checks). */
+  readyMs: number;
+  startMs: number;
+  pids(): number[];
+  /** `ctr` against this node's containerd in the CRI namespace. */
+  ctr(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+function readEnv(file: string): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+/** Debian packages, the kubelet and the images: each step is skipped when already done. */
+export function ensureNodeTools(): { kubelet: string; images: NodeImages } {
+  const run = (script: string, ...args: string[]): string =>
+    execFileSync("bash", [join(repoRoot, script), ...args], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" }).trim();
+  run("hack/node/install-deps.sh");
+  let kubelet = readEnv(join(cacheDir(), "tools.env"))["KUBELET"];
+  if (!kubelet || !existsSync(kubelet)) {
+    run("hack/build-tools.sh", "node");
+    kubelet = readEnv(join(cacheDir(), "tools.env"))["KUBELET"];
+  }
+  if (!kubelet || !existsSync(kubelet)) throw new Error("kubelet not built: bash hack/build-tools.sh node");
+  const manifest = readEnv(run("hack/node/images.sh").split("\n").pop() ?? "");
+  const need = (k: string): string => {
+    const v = manifest[k];
+    if (!v) throw new Error(`node-images.env lacks ${k}`);
+    return v;
+  };
+  return {
+    kubelet,
+    images: { pause: need("PAUSE_IMAGE"), tools: need("TOOLS_IMAGE"), pauseTar: need("PAUSE_TAR"), toolsTar: need("TOOLS_TAR") },
+  };
+}
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+}
+
+function startProc(name: string, bin: string, args: string[], dir: string): Proc {
+  const log = createWriteStream(join(dir, `${name}.log`), { flags: "a" });
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  return { name, child };
+}
+
+async function stopProc(p: Proc, graceMs = 10_000): Promise<void> {
+  const { child } = p;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function containerdConfig(dir: string, pauseImage: string): string {
+  return `version = 2
+root = "${dir}/containerd/root"
+state = "${dir}/containerd/state"
+[grpc]
+  address = "${dir}/containerd/containerd.sock"
+[ttrpc]
+  address = "${dir}/containerd/containerd.sock.ttrpc"
+[debug]
+  level = "warn"
+[metrics]
+  address = ""
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${pauseImage}"
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  tolerate_missing_hugetlb_controller = true
+  netns_mounts_under_state_dir = true
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  enable_selinux = false
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${dir}/cni"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${dir}/containerd/opt"
+`;
+}
+
+function kubeletConfig(dir: string, access: NodeAccess): string {
+  return `apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: 127.0.0.1
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 0
+failCgroupV1: false
+cgroupDriver: cgroupfs
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+failSwapOn: false
+resolvConf: ""
+podLogsDir: ${dir}/pod-logs
+containerRuntimeEndpoint: unix://${dir}/containerd/containerd.sock
+imageServiceEndpoint: unix://${dir}/containerd/containerd.sock
+authentication:
+  anonymous: {enabled: false}
+  webhook: {enabled: true}
+  x509: {clientCAFile: ${access.clientCaFile}}
+authorization:
+  mode: Webhook
+evictionHard: {memory.available: "1Mi", nodefs.available: "1%", imagefs.available: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+syncFrequency: 5s
+fileCheckFrequency: 5s
+nodeStatusUpdateFrequency: 5s
+`;
+}
+
+/** Mount points at or under `root`, deepest first (from /proc/self/mountinfo). */
+export function mountsUnder(root: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const mp = line.split(" ")[4];
+    if (!mp) continue;
+    const path = mp.replace(/\\040/g, " ");
+    if (path === root || path.startsWith(root + "/")) out.push(path);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Pids whose command line names `path` (the containerd shims of this node only: they carry its socket path). */
+function pidsNaming(path: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(path)) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+export interface StartNodeOptions {
+  dir?: string;
+  /** Extra kubelet log verbosity. */
+  verbosity?: number;
+}
+
+export async function startNode(cp: ControlPlane, opts: StartNodeOptions = {}): Promise<RealNode> {
+  const access = cp.node;
+  if (!access) throw new Error("startNode needs a control plane started with { node: true }");
+  const t0 = Date.now();
+  const { kubelet, images } = ensureNodeTools();
+  // Short: unix socket paths are limited to 108 bytes.
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "aksnap-node-"));
+  for (const d of ["containerd", "cni", "kubelet", "pod-logs", "certs"]) mkdirSync(join(dir, d), { recursive: true });
+  const rootDir = join(dir, "kubelet");
+  const socket = join(dir, "containerd/containerd.sock");
+  // containerd wants a CNI config before it reports the network ready; loopback only: nothing on the host changes.
+  writeFileSync(join(dir, "cni/10-loopback.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "aksnap-loopback", plugins: [{ type: "loopback" }] }));
+  writeFileSync(join(dir, "containerd/config.toml"), containerdConfig(dir, images.pause));
+  writeFileSync(join(dir, "kubelet-config.yaml"), kubeletConfig(dir, access));
+  const ca = readFileSync(access.serverCaFile).toString("base64");
+  writeFileSync(
+    join(dir, "kubelet.kubeconfig"),
+    `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "${cp.server}", certificate-authority-data: ${ca}}}]
+users: [{name: kubelet, user: {token: ${access.kubeletToken}}}]
+contexts: [{name: c, context: {cluster: c, user: kubelet}}]
+current-context: c
+`,
+  );
+  const procs: Proc[] = [];
+  const ctr = (...args: string[]): string =>
+    execFileSync("ctr", ["--address", socket, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const kl = procs.find((p) => p.name === "kubelet");
+    if (kl) await stopProc(kl);
+    if (existsSync(socket)) {
+      // Containers the kubelet left (it does not remove pods on exit): kill and delete through containerd.
+      try {
+        const ids = ctr("containers", "list", "-q").split("\n").filter(Boolean);
+        for (const id of ids) {
+          try {
+            ctr("tasks", "kill", "-a", "-s", "SIGKILL", id);
+          } catch {
+            // no task
+          }
+        }
+        await sleep(ids.length ? 500 : 0);
+        for (const id of ids) {
+          try {
+            ctr("tasks", "delete", "-f", id);
+          } catch {
+            // no task
+          }
+          try {
+            ctr("containers", "delete", id);
+          } catch {
+            // gone
+          }
+        }
+      } catch {
+        // containerd already down
+      }
+    }
+    const cd = procs.find((p) => p.name === "containerd");
+    if (cd) await stopProc(cd);
+    // Shims outlive containerd; they name this node's socket path in their arguments.
+    for (const pid of pidsNaming(join(dir, "containerd"))) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    for (const mp of mountsUnder(dir)) {
+      try {
+        execFileSync("umount", ["-l", mp], { stdio: "ignore" });
+      } catch {
+        // already gone with its parent
+      }
+    }
+    if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  const tSpawn = Date.now();
+  try {
+    const cd = startProc("containerd", "containerd", ["--config", join(dir, "containerd/config.toml")], dir);
+    procs.push(cd);
+    for (let i = 0; ; i++) {
+      if (cd.child.exitCode !== null) throw new Error(`containerd exited ${cd.child.exitCode}: ${readFileSync(join(dir, "containerd.log"), "utf8").slice(-2000)}`);
+      if (existsSync(socket)) {
+        try {
+          ctr("version");
+          break;
+        } catch {
+          // not serving yet
+        }
+      }
+      if (i > 300) throw new Error("containerd did not serve within 30 s");
+      await sleep(100);
+    }
+    ctr("images", "import", images.pauseTar);
+    ctr("images", "import", images.toolsTar);
+    const kl = startProc("kubelet", kubelet, [
+      "--config", join(dir, "kubelet-config.yaml"),
+      "--kubeconfig", join(dir, "kubelet.kubeconfig"),
+      "--root-dir", rootDir,
+      "--cert-dir", join(dir, "certs"),
+      "--hostname-override", access.nodeName,
+      `--v=${opts.verbosity ?? 1}`,
+    ], dir);
+    procs.push(kl);
+    await waitNodeReady(cp, access.nodeName, kl, dir, 120_000);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const readyMs = Date.now() - tSpawn;
+  writeFileSync(join(dir, "pids"), procs.map((p) => `${p.name} ${p.child.pid}`).join("\n") + "\n");
+  return {
+    nodeName: access.nodeName,
+    rootDir,
+    dir,
+    images,
+    readyMs,
+    startMs: Date.now() - t0,
+    pids: () => procs.flatMap((p) => (p.child.pid ? [p.child.pid] : [])),
+    ctr,
+    stop,
+  };
+}
+
+async function waitNodeReady(cp: ControlPlane, name: string, kubelet: Proc, dir: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const kc = new KubeConfig();
+  kc.loadFromFile(cp.kubeconfigPath);
+  const client = new KubeClient(kc);
+  let last = "";
+  while (Date.now() < deadline) {
+    if (kubelet.child.exitCode !== null) throw new Error(`kubelet exited ${kubelet.child.exitCode}: ${readFileSync(join(dir, "kubelet.log"), "utf8").slice(-3000)}`);
+    try {
+      const n = (await client.request("GET", `/api/v1/nodes/${name}`)) as { status?: { conditions?: Array<{ type: string; status: string; message?: string }> } };
+      const ready = n.status?.conditions?.find((c) => c.type === "Ready");
+      if (ready?.status === "True") return;
+      last = ready?.message ?? "no Ready condition";
+    } catch (e) {
+      last = String(e);
+    }
+    await sleep(250);
+  }
+  throw new Error(`node ${name} not Ready in ${timeoutMs} ms: ${last} (log: ${join(dir, "kubelet.log")})`);
+}
+
+// ---- pods on the node ----
+
+export const podType = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true } as const;
+
+export interface PodSpecInput {
+  /** Shell script run by busybox sh in the tools image. */
+  script: string;
+  /** PVC mounted at /data. */
+  claim?: string;
+  readOnly?: boolean;
+}
+
+/** A pod of the tools image pinned to the node: hostNetwork (loopback only), never pulled. */
+export function toolsPod(node: RealNode, ns: string, name: string, p: PodSpecInput): KubeObjectLike {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: ns },
+    spec: {
+      nodeName: node.nodeName,
+      hostNetwork: true,
+      restartPolicy: "Never",
+      terminationGracePeriodSeconds: 1,
+      tolerations: [{ operator: "Exists" }],
+      containers: [
+        {
+          name: "main",
+          image: node.images.tools,
+          imagePullPolicy: "Never",
+          command: ["/bin/sh", "-c", p.script],
+          // The script's last words come back in status (no log scraping needed).
+          terminationMessagePolicy: "FallbackToLogsOnError",
+          ...(p.claim ? { volumeMounts: [{ name: "data", mountPath: "/data", readOnly: p.readOnly ?? false }] } : {}),
+        },
+      ],
+      ...(p.claim ? { volumes: [{ name: "data", persistentVolumeClaim: { claimName: p.claim, readOnly: p.readOnly ?? false } }] } : {}),
+    },
+  };
+}
+
+export interface KubeObjectLike {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [k: string]: unknown;
+}
+
+interface PodStatus {
+  status?: {
+    phase?: string;
+    containerStatuses?: Array<{ state?: { terminated?: { exitCode?: number; message?: string } } }>;
+  };
+}
+
+/** Runs a tools pod to completion; its termination message (/dev/termination-log) and exit code. */
+export async function runPod(
+  client: KubeClient,
+  node: RealNode,
+  ns: string,
+  name: string,
+  p: PodSpecInput,
+  timeoutMs = 120_000,
+): Promise<{ phase: string; exitCode: number; message: string }> {
+  await client.create(podType, toolsPod(node, ns, name, p) as never);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pod = (await client.get(podType, ns, name)) as PodStatus;
+    const phase = pod.status?.phase ?? "";
+    if (phase === "Succeeded" || phase === "Failed") {
+      const t = pod.status?.containerStatuses?.[0]?.state?.terminated;
+      return { phase, exitCode: t?.exitCode ?? -1, message: (t?.message ?? "").trim() };
+    }
+    if (Date.now() > deadline) throw new Error(`pod ${ns}/${name} still ${phase || "unscheduled"} after ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}

@@ -1,0 +1,59 @@
+// The real node itself (test/harness/node.ts): containerd + runc + kubelet v1.37.2 registered with a
+// control plane of its own, a pod of the locally built tools image running to completion, its log
+// read through the apiserver (which reaches the kubelet with its client cert), and a teardown that
+// leaves no process, mount or host network address behind.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { KubeClient } from "../../src/kube/client.ts";
+import { startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
+import { createNamespace } from "../harness/kube.ts";
+import { mountsUnder, runPod, startNode, type RealNode } from "../harness/node.ts";
+
+const addrs = (): string => execFileSync("ip", ["-o", "addr"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/).slice(1, 4).join(" ")).sort().join("\n");
+const links = (): string => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").map((l) => l.split(":")[1]?.trim() ?? "").sort().join("\n");
+
+let cp: ControlPlane;
+let node: RealNode;
+let client: KubeClient;
+let kc: KubeConfig;
+const before = { addrs: "", links: "" };
+
+beforeAll(async () => {
+  before.addrs = addrs();
+  before.links = links();
+  cp = await startControlPlane({ node: true });
+  node = await startNode(cp);
+  console.log(`[node] Ready ${node.readyMs} ms after the first spawn; whole start ${node.startMs} ms`);
+  kc = new KubeConfig();
+  kc.loadFromFile(cp.kubeconfigPath);
+  client = new KubeClient(kc);
+});
+
+afterAll(async () => {
+  await node?.stop();
+  await cp?.stop();
+});
+
+it("runs a pod of the local tools image on loopback and serves its log through the apiserver", async () => {
+  const ns = await createNamespace(kc, "node-basics");
+  const r = await runPod(client, node, ns, "hello", {
+    script: "echo -n aksnap | sha256sum | cut -d' ' -f1 > /dev/termination-log; echo logged",
+  });
+  expect([r.phase, r.exitCode]).toEqual(["Succeeded", 0]);
+  expect(r.message).toBe(execFileSync("sh", ["-c", "echo -n aksnap | sha256sum | cut -d' ' -f1"], { encoding: "utf8" }).trim());
+  const log = (await client.request("GET", `/api/v1/namespaces/${ns}/pods/hello/log`)) as { message?: string };
+  expect(log.message).toContain("logged");
+});
+
+it("leaves no process, mount, address or interface behind", async () => {
+  const pids = node.pids();
+  const dir = node.dir;
+  await node.stop();
+  for (const pid of pids) expect(existsSync(`/proc/${pid}`), `pid ${pid}`).toBe(false);
+  expect(mountsUnder(dir)).toEqual([]);
+  expect(existsSync(dir)).toBe(false);
+  expect(addrs()).toBe(before.addrs);
+  expect(links()).toBe(before.links);
+});
