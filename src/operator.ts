@@ -8,14 +8,11 @@ import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
 import { parseBindAddress, type Config } from "./config.ts";
-import { createNodePoolSnapshotReconciler } from "./controllers/nodepoolsnapshot/reconciler.ts";
-import { NodePoolSnapshotKind } from "./crds/nodepoolsnapshot.ts";
-import { KubeClient, objectKey, type KubeObject } from "./kube/client.ts";
+import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
+import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
+import { KubeClient } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
-import { Informer } from "./kube/informer.ts";
-import { changedBeyondStatus } from "./kube/predicates.ts";
 import { SystemClock } from "./runtime/clock.ts";
-import { Controller } from "./runtime/controller.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
 import { KubeLeaseStore } from "./runtime/lease-store-kube.ts";
 import { Manager } from "./runtime/manager.ts";
@@ -82,13 +79,6 @@ function azureFrom(cfg: Config, registry: Registry, log: Logger): AzureLayer {
   });
 }
 
-/** One informer per watched namespace (or one cluster-wide), all feeding the same controller. */
-function informersFor(client: KubeClient, cfg: Config, log: Logger): Informer[] {
-  const rt = NodePoolSnapshotKind.resource;
-  const nss = cfg.watchNamespaces.length > 0 ? cfg.watchNamespaces : [undefined];
-  return nss.map((ns) => new Informer(client, rt, { ...(ns ? { namespace: ns } : {}), log: log.child({ informer: rt.plural, namespace: ns ?? "*" }) }));
-}
-
 export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: KubeConfig } = {}): Operator {
   const log = opts.log ?? createLogger(cfg.logLevel);
   const registry = new Registry();
@@ -98,48 +88,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   const clock = new SystemClock();
   const azure = azureFrom(cfg, registry, log);
 
-  const informers = informersFor(client, cfg, log);
-  const cache = {
-    get(key: string): KubeObject | undefined {
-      for (const inf of informers) {
-        const o = inf.get(key);
-        if (o) return o;
-      }
-      return undefined;
-    },
-  };
   const events = new KubeEventRecorder(client, "aksnap", { onError: (e) => log.warn({ err: String(e) }, "could not record event") });
-  const reconcile = createNodePoolSnapshotReconciler({
-    client,
-    cache,
-    arm: azure,
-    events,
-    defaults: { defaultSubscriptionId: cfg.defaultSubscriptionId },
-    allowedScopes: cfg.allowedScopes,
-    resyncPeriodMs: cfg.resyncPeriodMs,
-    stalledRecheckMs: cfg.stalledRecheckMs,
-    now: () => new Date(clock.now()),
-    random: Math.random,
-  });
-  const controller = new Controller({
-    name: "nodepoolsnapshot",
-    reconcile,
-    logger: log,
-    clock,
-    maxConcurrentReconciles: cfg.workers,
-    queueMetrics: promWorkQueueMetrics(registry),
-    metrics: promControllerMetrics(registry),
-  });
-  for (const inf of informers) {
-    inf.addHandler({
-      onAdd: (o) => controller.enqueue(objectKey(o)),
-      onUpdate: (old, o) => {
-        if (changedBeyondStatus(old, o)) controller.enqueue(objectKey(o));
-      },
-      onDelete: (o) => controller.enqueue(objectKey(o)),
-    });
-  }
-
   const elector = cfg.leaderElect
     ? new LeaderElector({
         store: new KubeLeaseStore({ api: kc.makeApiClient(CoordinationV1Api), namespace: cfg.leaderElectionNamespace, name: cfg.leaderElectionId }),
@@ -156,8 +105,19 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     ...(health ? { healthAddress: health } : {}),
     ...(elector ? { leaderElector: elector } : {}),
   });
-  for (const inf of informers) manager.addSource(inf);
-  manager.addController(controller);
+  // Each controller registers its own informers, handlers and controller (SetupWithManager).
+  const shared = {
+    client,
+    config: cfg,
+    log,
+    clock,
+    events,
+    arm: azure,
+    queueMetrics: promWorkQueueMetrics(registry),
+    controllerMetrics: promControllerMetrics(registry),
+  };
+  setupNodePoolSnapshotController(manager, shared);
+  setupVerifier(manager, { ...shared, registry });
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

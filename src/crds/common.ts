@@ -98,17 +98,35 @@ export const OPERATOR_TAG_PREFIX = "aksnap.io-";
 // ARM allows 50 tags per resource; the operator adds up to two of its own.
 export const MAX_USER_TAGS = 48;
 
+/** Characters ARM refuses in tag names. */
+export const FORBIDDEN_TAG_NAME_CHARS = "<>%&\\?/";
+const lower = (k: string): string => k.toLowerCase();
+
+// ARM's tag rules, enforced at admission so a bad tag is refused by kubectl, not by ARM minutes
+// later: ≤ 50 tags (48 + the operator's two), names 1-512 characters without <>%&\?/, values ≤ 256,
+// names compared case-insensitively (so the reserved prefix in any case, and no two names that
+// differ only in case: ARM would keep one of them).
 export const Tags = (description: string) =>
   withRules(stringMap({ description, maxProperties: MAX_USER_TAGS, maxValueLength: 256 }), [
     {
-      rule: `self.all(k, !k.startsWith('${OPERATOR_TAG_PREFIX}'))`,
-      message: `tag names starting with '${OPERATOR_TAG_PREFIX}' are reserved for the operator`,
-      check: (m) => Object.keys(m).every((k) => !k.startsWith(OPERATOR_TAG_PREFIX)),
+      rule: `self.all(k, !k.lowerAscii().startsWith('${OPERATOR_TAG_PREFIX}'))`,
+      message: `tag names starting with '${OPERATOR_TAG_PREFIX}' (in any case) are reserved for the operator`,
+      check: (m) => Object.keys(m).every((k) => !lower(k).startsWith(OPERATOR_TAG_PREFIX)),
     },
     {
       rule: "self.all(k, size(k) >= 1 && size(k) <= 512)",
       message: "tag names must be 1-512 characters",
       check: (m) => Object.keys(m).every((k) => k.length >= 1 && k.length <= 512),
+    },
+    {
+      rule: String.raw`self.all(k, !k.matches(r'[<>%&?/\\]'))`,
+      message: String.raw`tag names may not contain any of < > % & \ ? /`,
+      check: (m) => Object.keys(m).every((k) => ![...FORBIDDEN_TAG_NAME_CHARS].some((c) => k.includes(c))),
+    },
+    {
+      rule: "self.all(k, self.filter(j, j.lowerAscii() == k.lowerAscii()).size() == 1)",
+      message: "tag names are case-insensitive in ARM: two names may not differ only in case",
+      check: (m) => new Set(Object.keys(m).map(lower)).size === Object.keys(m).length,
     },
   ]);
 

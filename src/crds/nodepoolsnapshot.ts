@@ -25,7 +25,7 @@ export type DeletionPolicy = Static<typeof DeletionPolicySchema>;
 
 export const MissingSnapshotPolicySchema = stringEnum(["Report", "Recreate"] as const, {
   description:
-    "What the operator does when the ARM snapshot it created is deleted outside it. Report (default): Ready=False with reason " +
+    "What the operator does when the ARM snapshot it created is deleted outside it. Report (default): Stalled with reason " +
     "SnapshotMissing, nothing recreated (a new snapshot would capture today's node image, not the one backed up). " +
     "Recreate: take a new snapshot of the source pool if it still exists.",
 });

@@ -155,7 +155,7 @@ describe("NodePoolSnapshot", () => {
     emu.control.putResource(snapId("taken-name"), { location: "westeurope", properties: { creationData: { sourceResourceId: poolId("systempool") }, snapshotType: "NodePool" } });
     await admin.create(nps, npsObject(ns, "clash", { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "taken-name" } }));
     const o = await waitFor(ns, "clash", "Stalled", stalledWith("SnapshotNameConflict"));
-    expect(condition(o, "Stalled")?.message).toContain("systempool");
+    expect(condition(o, "Stalled")?.message).toContain("not this object's");
     await admin.delete(nps, ns, "clash");
     await eventually(async () => ((await admin.tryGet(nps, ns, "clash")) ? undefined : true), "object gone");
     expect(emu.control.getResource(snapId("taken-name"))).toBeDefined();
@@ -282,7 +282,9 @@ describe("NodePoolSnapshot", () => {
     emu.control.deleteResource(b.status?.snapshotId ?? "");
     const missing = await waitFor(ns, "report", "SnapshotMissing", (o) => condition(o, "Ready")?.reason === "SnapshotMissing");
     expect(condition(missing, "Ready")?.status).toBe("False");
-    expect(condition(missing, "Stalled")).toBeUndefined();
+    // Stalled, so GitOps tools (kstatus Failed) show it instead of waiting on InProgress forever.
+    expect(condition(missing, "Stalled")).toMatchObject({ status: "True", reason: "SnapshotMissing" });
+    await expectKstatus(ns, "report", "Failed");
     await eventually(async () => (emu.control.getResource(b.status?.snapshotId ?? "") ? true : undefined), "recreated snapshot");
     await waitFor(ns, "recreate", "Ready again", isReady);
     expect(emu.control.getResource(a.status?.snapshotId ?? "")).toBeUndefined();
@@ -302,5 +304,172 @@ describe("NodePoolSnapshot", () => {
     await eventually(async () => ((await op.metric("controller_runtime_reconcile_total")) >= reconcilesBefore + 5 ? true : undefined), "reconciles after touch");
     await new Promise((r) => setTimeout(r, 2000));
     expect(emu.control.countRequests({ method: "GET" }) + emu.control.countRequests({ method: "PUT" }) + emu.control.countRequests({ method: "PATCH" })).toBe(0);
+  });
+});
+
+/** ARM writes (PUT, PATCH, DELETE) the operator sent to one snapshot, from the emulator's request log. */
+function writesTo(name: string): Array<{ method: string; path: string }> {
+  return emu.control
+    .requests({ path: `/providers/Microsoft\\.ContainerService/snapshots/${name}$` })
+    .filter((r) => r.route !== "control" && ["PUT", "PATCH", "DELETE"].includes(r.method))
+    .map((r) => ({ method: r.method, path: r.path }));
+}
+
+async function gone(ns: string, name: string): Promise<void> {
+  await eventually(async () => ((await admin.tryGet(nps, ns, name)) ? undefined : true), `${ns}/${name} gone`);
+}
+
+describe("NodePoolSnapshot ownership: never a write to a snapshot that is not ours", () => {
+  it("a golden snapshot of the same pool with the same name: Stalled SnapshotNameConflict, no write, not deleted", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-golden");
+    await operatorFor(ns);
+    const id = snapId("golden-userpool");
+    emu.control.putResource(id, { location: "westeurope", tags: { golden: "true" }, properties: { creationData: { sourceResourceId: poolId("userpool") }, snapshotType: "NodePool" } });
+    emu.control.clearRequests();
+    await admin.create(nps, npsObject(ns, "grab", { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "golden-userpool" }, tags: { env: "prod" } }));
+    await waitFor(ns, "grab", "Stalled", stalledWith("SnapshotNameConflict"));
+    await expectKstatus(ns, "grab", "Failed");
+    await admin.delete(nps, ns, "grab");
+    await gone(ns, "grab");
+    expect(writesTo("golden-userpool")).toEqual([]);
+    expect(emu.control.getResource(id)?.tags).toEqual({ golden: "true" });
+    expect((await eventsOf(ns, "grab")).map((e) => e.reason)).toContain("SnapshotNameConflict");
+  });
+
+  it("two objects in two namespaces with the same snapshot name: the second is Stalled and never writes or deletes the first's", async () => {
+    const ns1 = await createNamespace(kubeConfig(), "nps-own-a");
+    const ns2 = await createNamespace(kubeConfig(), "nps-own-b");
+    await operatorFor(`${ns1},${ns2}`);
+    const spec = { source: { agentPoolId: poolId("userpool") }, snapshot: { name: "shared-name" } };
+    await admin.create(nps, npsObject(ns1, "first", spec));
+    await waitFor(ns1, "first", "Ready", isReady);
+    emu.control.clearRequests();
+    await admin.create(nps, npsObject(ns2, "second", { ...spec, tags: { team: "b" } }));
+    const o = await waitFor(ns2, "second", "Stalled", stalledWith("SnapshotNameConflict"));
+    expect(condition(o, "Stalled")?.message).toContain(`${ns1}/first`);
+    await admin.delete(nps, ns2, "second");
+    await gone(ns2, "second");
+    expect(writesTo("shared-name")).toEqual([]);
+    const arm = emu.control.getResource(snapId("shared-name"));
+    expect((arm?.tags as Record<string, string>)["aksnap.io-owner"]).toBe(`${ns1}/first`);
+    await expectKstatus(ns1, "first", "Current");
+  });
+
+  it("after --default-subscription-id changes, the finalizer deletes the snapshot recorded in status (not one at a recomputed id)", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-movedsub");
+    const op = await operatorFor(ns);
+    await admin.create(nps, npsObject(ns, "keepid", { source: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "userpool" } }));
+    const o = await waitFor(ns, "keepid", "Ready", isReady);
+    const recorded = o.status?.snapshotId ?? "";
+    expect(recorded.toLowerCase()).toContain(SUB.toLowerCase());
+    await op.stop();
+    running = undefined;
+    emu.control.clearRequests();
+    await operatorFor(ns, { "default-subscription-id": "00000000-0000-0000-0000-0000000000ff" });
+    await admin.delete(nps, ns, "keepid");
+    await gone(ns, "keepid");
+    expect(emu.control.getResource(recorded)).toBeUndefined();
+    const deletes = emu.control.requests({ method: "DELETE" }).filter((r) => r.route !== "control");
+    expect(deletes.map((d) => d.path.toLowerCase())).toEqual([recorded.toLowerCase()]);
+  });
+});
+
+describe("NodePoolSnapshot owner tag within ARM's limits", () => {
+  it("an object whose <namespace>/<name> exceeds 256 characters gets a hashed owner tag ARM accepts, and stays its owner", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-longname");
+    await operatorFor(ns);
+    // A valid 253-character DNS subdomain: four labels of ≤ 63.
+    const name = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)].join(".");
+    expect(`${ns}/${name}`.length).toBeGreaterThan(256);
+    await admin.create(nps, npsObject(ns, name, { source: { agentPoolId: poolId("userpool") } }));
+    const o = await waitFor(ns, name, "Ready", isReady);
+    const owner = ((emu.control.getResource(o.status?.snapshotId ?? "")?.tags ?? {}) as Record<string, string>)["aksnap.io-owner"] ?? "";
+    expect(owner.length).toBeLessThanOrEqual(256);
+    expect(owner.startsWith(`${ns}/${name.slice(0, 200)}`)).toBe(true);
+    expect(owner).toMatch(/#[0-9a-f]{16}$/);
+    // A resync reads it back and recognises it as its own (no conflict, no rewrite).
+    await admin.mergePatch(nps, ns, name, { spec: { tags: { env: "prod" } } });
+    await waitFor(ns, name, "Ready at generation 2", (x) => isReady(x) && x.metadata.generation === 2);
+  });
+});
+
+describe("NodePoolSnapshot source pool state", () => {
+  it("waits (Reconciling SourcePoolBusy, kstatus InProgress) while the pool upgrades, with no PUT; snapshots once it is Succeeded", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-busy");
+    await operatorFor(ns);
+    emu.control.setProvisioningState(poolId("userpool"), "Upgrading");
+    try {
+      emu.control.clearRequests();
+      await admin.create(nps, npsObject(ns, "patient", { source: { agentPoolId: poolId("userpool") } }));
+      const o = await waitFor(ns, "patient", "SourcePoolBusy", (x) => condition(x, "Reconciling")?.reason === "SourcePoolBusy");
+      expect(condition(o, "Ready")?.message).toContain("Upgrading");
+      await expectKstatus(ns, "patient", "InProgress");
+      expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
+    } finally {
+      emu.control.setProvisioningState(poolId("userpool"), "Succeeded");
+    }
+    await waitFor(ns, "patient", "Ready", isReady);
+    expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(1);
+  });
+
+  it("a PUT refused with 409 OperationNotAllowed (the pool became busy after it was read): SourcePoolBusy, then Ready — not Reconciling forever", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-409");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    emu.control.addFault({
+      method: "PUT",
+      path: "/providers/Microsoft\\.ContainerService/snapshots/",
+      times: 2,
+      action: { kind: "error", status: 409, code: "OperationNotAllowed", message: "Operation is not allowed because there's an in progress upgrade operation" },
+    });
+    await admin.create(nps, npsObject(ns, "refused", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "refused", "SourcePoolBusy", (x) => condition(x, "Reconciling")?.reason === "SourcePoolBusy");
+    await waitFor(ns, "refused", "Ready", isReady);
+    const puts = emu.control.requests({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/" });
+    expect(puts.map((p) => p.status)).toEqual([409, 409, 201]);
+    // Each refusal re-reads the pool (the cached "ready" is dropped) and waits ≥ the 2 s recheck.
+    expect(Date.parse(puts[1]?.time ?? "") - Date.parse(puts[0]?.time ?? "")).toBeGreaterThanOrEqual(1900);
+  });
+
+  it("--reconcile-timeout ends a reconcile stuck on an unanswered ARM call (the signal reaches the port): retried, converges long before ARM answers", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-timeout");
+    const op = await operatorFor(ns, { "reconcile-timeout": "2s" });
+    emu.control.addFault({ method: "PUT", path: "/providers/Microsoft\\.ContainerService/snapshots/", times: 1, action: { kind: "delay", ms: 25_000 } });
+    const started = Date.now();
+    await admin.create(nps, npsObject(ns, "stuck", { source: { agentPoolId: poolId("userpool") } }));
+    await waitFor(ns, "stuck", "Ready", isReady, 20_000);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(await op.metric("controller_runtime_reconcile_errors_total", { controller: "nodepoolsnapshot" })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a stopped cluster: Stalled SourceClusterStopped (kstatus Failed), no PUT; heals when started", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-stopped");
+    await operatorFor(ns);
+    const clusterId = poolId("userpool").replace(/\/agentPools\/.*$/, "");
+    emu.control.setPowerState(clusterId, "Stopped");
+    try {
+      emu.control.clearRequests();
+      await admin.create(nps, npsObject(ns, "asleep", { source: { agentPoolId: poolId("userpool") } }));
+      await waitFor(ns, "asleep", "Stalled", stalledWith("SourceClusterStopped"));
+      await expectKstatus(ns, "asleep", "Failed");
+      expect(emu.control.countRequests({ method: "PUT", path: "/snapshots/" })).toBe(0);
+    } finally {
+      emu.control.setPowerState(clusterId, "Running");
+    }
+    await waitFor(ns, "asleep", "Ready", isReady);
+  });
+
+  it("a batch of snapshots of one pool reads the cluster and the pool about once: ≤ 2.5 ARM calls per created snapshot", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-batch");
+    await operatorFor(ns);
+    emu.control.clearRequests();
+    const n = 30;
+    for (let i = 0; i < n; i++) await admin.create(nps, npsObject(ns, `b${i}`, { source: { agentPoolId: poolId("userpool") } }));
+    for (let i = 0; i < n; i++) await waitFor(ns, `b${i}`, "Ready", isReady);
+    const calls = emu.control.requests().filter((r) => r.route !== "control");
+    const reads = (re: RegExp): number => calls.filter((c) => c.method === "GET" && re.test(c.path)).length;
+    const perSnapshot = calls.length / n;
+    console.log(`[nps] batch of ${n}: ${calls.length} ARM calls (${perSnapshot.toFixed(2)} per snapshot; cluster GETs ${reads(/managedClusters\/[^/]+$/i)}, pool GETs ${reads(/agentPools\//i)})`);
+    expect(perSnapshot).toBeLessThanOrEqual(2.5);
   });
 });

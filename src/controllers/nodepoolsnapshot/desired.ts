@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { NodePoolSnapshot } from "../../crds/nodepoolsnapshot.ts";
 import { effectiveDeletionPolicy, isAdopted, type DeletionPolicy } from "../../crds/nodepoolsnapshot.ts";
-import { agentPoolId, nodePoolSnapshotId, parseAgentPoolId, parseNodePoolSnapshotId, type AgentPoolRef, type GroupResourceRef } from "../../azure/ids.ts";
+import { agentPoolId, nodePoolSnapshotId, sameResourceId, parseAgentPoolId, parseNodePoolSnapshotId, type AgentPoolRef, type GroupResourceRef } from "../../azure/ids.ts";
 import { Reasons } from "./reasons.ts";
 
 export const OWNER_TAG = "aksnap.io-owner";
@@ -48,8 +48,40 @@ export function snapshotNameFor(namespace: string, name: string): string {
   return `${head}-${hash}`.replace(/^[-_]+/, "");
 }
 
+/** ARM's limit on a tag value. */
+export const ARM_TAG_VALUE_MAX = 256;
+
+/**
+ * The owner tag's value: `<namespace>/<name>` when it fits ARM's 256 characters (a namespace is at
+ * most 63, a name at most 253, so it can reach 317); otherwise the name is cut and followed by `#`
+ * and 16 hex digits of SHA-256 of the full `<namespace>/<name>` — still readable, still unique.
+ */
+export function ownerTagValue(namespace: string, name: string): string {
+  const full = `${namespace}/${name}`;
+  if (full.length <= ARM_TAG_VALUE_MAX) return full;
+  const hash = createHash("sha256").update(full).digest("hex").slice(0, 16);
+  return `${full.slice(0, ARM_TAG_VALUE_MAX - hash.length - 1)}#${hash}`;
+}
+
+/** The owner tag's value on an ARM snapshot (tag names are case-insensitive in ARM). */
+export function ownerOf(tags: Readonly<Record<string, string>>): string | undefined {
+  const key = Object.keys(tags).find((k) => k.toLowerCase() === OWNER_TAG);
+  return key === undefined ? undefined : tags[key];
+}
+
+/**
+ * Whether an existing ARM snapshot is this object's: it carries our owner tag, or it is the one
+ * our status recorded and nobody else claims it. A same-named snapshot that is neither (a golden
+ * snapshot of the same pool, another namespace's object) is someone else's: never written to.
+ */
+export function isOurs(obj: NodePoolSnapshot, snapshot: { id: string; tags: Readonly<Record<string, string>> }): boolean {
+  const owner = ownerOf(snapshot.tags);
+  if (owner !== undefined) return owner === ownerTagValue(obj.metadata.namespace ?? "", obj.metadata.name);
+  return obj.status?.snapshotId !== undefined && sameResourceId(obj.status.snapshotId, snapshot.id);
+}
+
 export function operatorTags(obj: NodePoolSnapshot): Record<string, string> {
-  const tags: Record<string, string> = { [OWNER_TAG]: `${obj.metadata.namespace}/${obj.metadata.name}` };
+  const tags: Record<string, string> = { [OWNER_TAG]: ownerTagValue(obj.metadata.namespace ?? "", obj.metadata.name) };
   const schedule = obj.metadata.labels?.[SCHEDULE_LABEL];
   if (schedule) tags[SCHEDULE_TAG] = schedule;
   return tags;

@@ -1,26 +1,24 @@
 // Condition reasons and Event reasons for NodePoolSnapshot: PascalCase, stable, documented in
 // docs/api.md (users search for them). Changing one is an API change.
+import { CommonReasons } from "../common/reasons.ts";
+
 export const Reasons = {
+  ...CommonReasons,
   // Ready=True
   SnapshotReady: "SnapshotReady",
   // Reconciling=True (work in flight; retried)
   Creating: "Creating",
   UpdatingTags: "UpdatingTags",
-  Throttled: "Throttled",
-  ArmUnavailable: "ArmUnavailable",
-  ArmConflict: "ArmConflict",
   Deleting: "Deleting",
-  // Ready=False without Stalled (retried slowly, may heal by itself)
-  SnapshotMissing: "SnapshotMissing",
+  SourcePoolBusy: "SourcePoolBusy",
   // Stalled=True (needs a change to the spec or the world)
-  InvalidSpec: "InvalidSpec",
+  SnapshotMissing: "SnapshotMissing",
+  SourceClusterStopped: "SourceClusterStopped",
   SubscriptionUnknown: "SubscriptionUnknown",
   ScopeNotAllowed: "ScopeNotAllowed",
   SourceAgentPoolNotFound: "SourceAgentPoolNotFound",
-  ResourceGroupNotFound: "ResourceGroupNotFound",
   LocationMismatch: "LocationMismatch",
   SnapshotNameConflict: "SnapshotNameConflict",
-  ArmRequestRejected: "ArmRequestRejected",
   DeleteFailed: "DeleteFailed",
 } as const;
 

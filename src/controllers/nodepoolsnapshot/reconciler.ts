@@ -1,27 +1,27 @@
-// The NodePoolSnapshot reconciler: the only orchestrator for the kind. It reads the object from
-// the informer cache, decides with pure functions (desired, tags, status) and acts: ARM calls
-// through the ports, one status write, events. ARM node-pool snapshots are synchronous, so no
-// reconcile ever waits on a long-running operation here.
+// The NodePoolSnapshot reconciler: the kind's steps on the shared frame (../common/frame.ts). It
+// decides with pure functions (desired, tags, status) and acts through the ARM ports; the frame
+// reads the cache, guards our own writes, handles the finalizer and writes status once. ARM
+// node-pool snapshots are synchronous, so no reconcile ever waits on a long-running operation here.
+import type { CallOptions } from "../../azure/deadline.ts";
 import type { ArmError } from "../../azure/errors.ts";
 import { describeArmError } from "../../azure/errors.ts";
-import { managedClusterId, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
+import { nodePoolSnapshotId, parseNodePoolSnapshotId, sameResourceId, type GroupResourceRef } from "../../azure/ids.ts";
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
 import type { ManagedClustersPort } from "../../azure/ports/managedClusters.ts";
 import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
-import type { Readiness } from "../../conditions/conditions.ts";
 import { isTrue } from "../../conditions/conditions.ts";
 import { type AllowedScopes, scopeAllowed } from "../../config.ts";
-import { NodePoolSnapshotKind, effectiveDeletionPolicy, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
+import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import { objectKey, type KubeClient, type KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
-import { isKubeError } from "../../kube/errors.ts";
-import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../kube/finalizers.ts";
-import { writeStatus } from "../../kube/status.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
-import { done, requeueAfter, retry, type ReconcileResult } from "../../runtime/result.ts";
-import { desiredFor, operatorTags, type Defaults, type Desired } from "./desired.ts";
+import { requeueAfter, type ReconcileResult } from "../../runtime/result.ts";
+import { armOutcome, isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
+import { createFrame, type FinalizeOutcome, type StepOutcome, type Verdict } from "../common/frame.ts";
+import { desiredFor, isOurs, operatorTags, ownerOf, type Defaults, type Desired } from "./desired.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
-import { nextStatus } from "./status.ts";
+import { statusFields, type StatusExtra } from "./status.ts";
+import { createSourceGate, SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 import { planTags } from "./tags.ts";
 
 export const FINALIZER = "aksnap.io/snapshot-protection";
@@ -47,11 +47,19 @@ export interface NodePoolSnapshotDeps {
   now: () => Date;
   /** [0,1) — jitter for resyncs so 100 objects do not hit ARM in the same second. */
   random: () => number;
+  /** How soon a busy source pool (upgrading, scaling, ...) is looked at again; grows with per-key backoff. */
+  sourceBusyRecheckMs?: number;
+  /**
+   * How long a source pool seen ready (cluster running, nothing in progress) is trusted without a
+   * re-read: a batch of snapshots of one pool reads the cluster and the pool once, not per object.
+   * A PUT refused with 409 (the pool became busy meanwhile) drops the entry at once.
+   */
+  sourceStateTtlMs?: number;
 }
 
-type Verdict = { readiness: Readiness; result: ReconcileResult; snapshot?: ArmSnapshot; managedTagKeys?: string[]; event?: { type: "Normal" | "Warning"; reason: string; message: string } };
+export { SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "./source.ts";
 
-const rt = NodePoolSnapshotKind.resource;
+type V = Verdict<StatusExtra>;
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
   // Per key (the uid guards against a deleted and re-created object of the same name): what was
@@ -59,91 +67,45 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
   // the generation — and when the next (jittered) resync is due.
   const verified = new Map<string, { uid: string; generation: number; tags: string; dueAt: number }>();
   const tagsKey = (o: NodePoolSnapshot): string => JSON.stringify(operatorTags(o));
-  // Per key: the resourceVersion our last write was based on. While the informer cache still shows
-  // it, the cache has not caught up with our own write, and acting on it would use stale state.
-  // Bounded in time, so a cache that never catches up cannot park the key forever.
-  const writtenFrom = new Map<string, { uid: string; resourceVersion: string; at: number }>();
-  const noteWrite = (before: KubeObject): void => {
-    if (before.metadata.uid && before.metadata.resourceVersion) {
-      writtenFrom.set(objectKey(before), { uid: before.metadata.uid, resourceVersion: before.metadata.resourceVersion, at: deps.now().getTime() });
-    }
-  };
-  const forget = (key: string): void => {
-    verified.delete(key);
-    writtenFrom.delete(key);
-  };
   const jittered = (ms: number): number => Math.round(ms * (0.9 + 0.2 * deps.random()));
-
-  const stalled = (reason: string, message: string, worldMayChange: boolean): Verdict => ({
-    readiness: { state: "stalled", reason, message },
-    // A spec problem waits for a spec change (a new generation enqueues us); a world problem is
-    // looked at again slowly — never a hot loop.
-    result: worldMayChange ? requeueAfter(jittered(deps.stalledRecheckMs)) : done(),
-    event: { type: "Warning", reason, message },
+  const policy = { recheckMs: () => jittered(deps.stalledRecheckMs) };
+  const fromArmError = (e: ArmError, doing: string): V => armOutcome(e, doing, policy);
+  /** A spec problem waits for a new generation (terminal); a world problem is rechecked slowly. */
+  const stalled = (reason: string, message: string, worldMayChange: boolean): V => stalledVerdict(reason, message, worldMayChange ? policy.recheckMs() : undefined);
+  const source = createSourceGate({
+    arm: deps.arm,
+    now: () => deps.now().getTime(),
+    busyRecheckMs: deps.sourceBusyRecheckMs ?? SOURCE_BUSY_RECHECK_MS,
+    stateTtlMs: deps.sourceStateTtlMs ?? SOURCE_STATE_TTL_MS,
+    stalled,
+    fromArmError,
   });
 
-  const fromArmError = (e: ArmError, doing: string): Verdict => {
-    const msg = `${doing}: ${describeArmError(e)}`;
-    switch (e.kind) {
-      case "throttled":
-        return { readiness: { state: "progressing", reason: Reasons.Throttled, message: msg }, result: retry(new Error(msg), e.retryAfterMs ?? 1000) };
-      case "transient":
-        return { readiness: { state: "progressing", reason: Reasons.ArmUnavailable, message: msg }, result: retry(new Error(msg)) };
-      case "conflict":
-        return { readiness: { state: "progressing", reason: Reasons.ArmConflict, message: msg }, result: retry(new Error(msg), e.retryAfterMs) };
-      case "invalid":
-        return stalled(Reasons.ArmRequestRejected, msg, true);
-      case "notFound":
-        return e.code.toLowerCase() === "resourcegroupnotfound" ? stalled(Reasons.ResourceGroupNotFound, msg, true) : stalled(Reasons.ArmRequestRejected, msg, true);
-      default: {
-        const never: never = e.kind;
-        throw new Error(`unhandled ARM error kind ${String(never)}`);
-      }
-    }
-  };
-
-  async function finish(obj: NodePoolSnapshot, raw: KubeObject, v: Verdict, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const status = nextStatus({
-      prev: obj.status,
-      generation: obj.metadata.generation ?? 0,
-      readiness: v.readiness,
-      now: deps.now(),
-      ...(v.snapshot ? { snapshot: v.snapshot } : {}),
-      ...(v.managedTagKeys ? { managedTagKeys: v.managedTagKeys } : {}),
-    });
-    let w;
-    try {
-      w = await writeStatus(deps.client, rt, raw, status);
-    } catch (e) {
-      // Someone (often our own earlier write) changed the object since the cache copy we read:
-      // not an error. The newer version's watch event, or this short requeue, brings us back.
-      if (isKubeError(e, "conflict")) {
-        ctx.log.debug({}, "status write conflicted with a newer version; requeueing");
-        return requeueAfter(200);
-      }
-      throw e;
-    }
-    if (w.kind === "written") {
-      noteWrite(raw);
-      ctx.log.debug({ readiness: v.readiness.state, reason: v.readiness.reason }, "status written");
-    }
-    const wasSame = isTrue(obj.status?.conditions, "Ready") === (v.readiness.state === "ready") && obj.status?.conditions?.find((c) => c.type === "Ready")?.reason === v.readiness.reason;
-    // Events mark transitions, not every retry of the same condition.
-    if (v.event && (w.kind === "written" || !wasSame)) await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
-    if (v.readiness.state === "ready" && v.result.kind === "requeueAfter") {
-      verified.set(objectKey(raw), { uid: obj.metadata.uid ?? "", generation: obj.metadata.generation ?? 0, tags: tagsKey(obj), dueAt: deps.now().getTime() + v.result.afterMs });
-    }
-    return v.result;
-  }
-
-  function scopeCheck(obj: NodePoolSnapshot, d: Desired): Verdict | undefined {
+  function scopeCheck(obj: NodePoolSnapshot, d: Desired): V | undefined {
     const ns = obj.metadata.namespace ?? "";
     const ids = d.mode === "capture" ? [d.snapshotId, d.sourceId] : [d.snapshotId];
     const denied = ids.find((id) => !scopeAllowed(deps.allowedScopes, ns, id));
     return denied ? stalled(Reasons.ScopeNotAllowed, `namespace ${ns} may not use ${denied} (operator flag --allowed-scopes)`, false) : undefined;
   }
 
-  async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot): Promise<Verdict> {
+  const ready = (s: ArmSnapshot, sourceId: string | undefined): V["readiness"] => ({
+    state: "ready",
+    reason: Reasons.SnapshotReady,
+    message: `snapshot ${s.name} of ${sourceId ?? s.sourceResourceId ?? "an agent pool"} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})`,
+  });
+
+  async function observeExisting(obj: NodePoolSnapshot, d: Desired, existing: ArmSnapshot, call: CallOptions): Promise<V> {
+    if (d.mode === "capture" && !isOurs(obj, existing)) {
+      // Neither our owner tag nor the snapshot our status recorded: someone else's (a golden
+      // snapshot of the same pool, another namespace's object). Nothing is written to it.
+      const owner = ownerOf(existing.tags);
+      return stalled(
+        Reasons.SnapshotNameConflict,
+        `ARM snapshot ${d.snapshotId} already exists and is not this object's (${owner === undefined ? "no aksnap.io-owner tag" : `aksnap.io-owner is ${owner}`}); ` +
+          `it is left untouched: choose another spec.snapshot.name`,
+        true,
+      );
+    }
     if (d.mode === "capture" && !sameResourceId(existing.sourceResourceId, d.sourceId)) {
       return stalled(
         Reasons.SnapshotNameConflict,
@@ -159,12 +121,12 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const plan = planTags(existing.tags, wanted, obj.status?.managedTagKeys ?? []);
     let snapshot = existing;
     if (plan.patch) {
-      const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch);
+      const r = await deps.arm.nodePoolSnapshots.updateTags(d.snapshot, plan.patch, call);
       if (!r.ok) return fromArmError(r.error, `updating tags of ${d.snapshotId}`);
       snapshot = r.value;
     }
     const tagNote = plan.patch ? " (tags updated)" : "";
-    let event: Verdict["event"];
+    let event: V["event"];
     if (!obj.status?.snapshotId) {
       event =
         d.mode === "adopt"
@@ -175,28 +137,17 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       event = { type: "Normal", reason: EventReasons.TagsUpdated, message: `tags of ${d.snapshotId} updated` };
     }
     return {
-      readiness: { state: "ready", reason: Reasons.SnapshotReady, message: `snapshot ${snapshot.name} of ${snapshot.sourceResourceId ?? "an agent pool"} (Kubernetes ${snapshot.kubernetesVersion ?? "?"}, node image ${snapshot.nodeImageVersion ?? "?"})` },
+      readiness: ready(snapshot, undefined),
       result: requeueAfter(jittered(deps.resyncPeriodMs)),
-      snapshot,
-      managedTagKeys: plan.managedKeys,
+      extra: { snapshot, managedTagKeys: plan.managedKeys },
       ...(event ? { event } : {}),
     };
   }
 
-  async function create(obj: NodePoolSnapshot, d: Extract<Desired, { mode: "capture" }>, recreating: boolean): Promise<Verdict> {
-    const cluster = await deps.arm.managedClusters.get(d.source);
-    if (!cluster.ok) {
-      if (cluster.error.kind === "notFound") {
-        return stalled(Reasons.SourceAgentPoolNotFound, `source cluster ${managedClusterId(d.source)} not found (${cluster.error.code})`, true);
-      }
-      return fromArmError(cluster.error, `reading source cluster ${managedClusterId(d.source)}`);
-    }
-    const pool = await deps.arm.agentPools.get(d.source);
-    if (!pool.ok) {
-      if (pool.error.kind === "notFound") return stalled(Reasons.SourceAgentPoolNotFound, `source agent pool ${d.sourceId} not found (${pool.error.code})`, true);
-      return fromArmError(pool.error, `reading source agent pool ${d.sourceId}`);
-    }
-    const region = cluster.value.location.toLowerCase().replace(/\s/g, "");
+  async function create(d: Extract<Desired, { mode: "capture" }>, recreating: boolean, call: CallOptions): Promise<V> {
+    const gate = await source.ready(d, call);
+    if ("readiness" in gate) return gate;
+    const region = gate.region;
     if (d.location && d.location.toLowerCase() !== region) {
       return stalled(
         Reasons.LocationMismatch,
@@ -205,137 +156,133 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
         false,
       );
     }
-    const put = await deps.arm.nodePoolSnapshots.put(d.snapshot, { location: region, sourceResourceId: d.sourceId, tags: d.tags });
+    const put = await deps.arm.nodePoolSnapshots.put(d.snapshot, { location: region, sourceResourceId: d.sourceId, tags: d.tags }, call);
     if (!put.ok) {
-      if (put.error.kind === "notFound" && put.error.code.toLowerCase() !== "resourcegroupnotfound") {
+      if (put.error.kind === "notFound" && !isResourceGroupNotFound(put.error)) {
         return stalled(Reasons.SourceAgentPoolNotFound, `creating ${d.snapshotId}: ${describeArmError(put.error)}`, true);
+      }
+      if (put.error.kind === "conflict") {
+        // 409 OperationNotAllowed: the pool or cluster became busy (or stopped) since we looked.
+        source.forget(d);
+        return source.busy(`creating ${d.snapshotId}: ${describeArmError(put.error)}; waiting for the source to be ready`, put.error.retryAfterMs);
       }
       return fromArmError(put.error, `creating snapshot ${d.snapshotId}`);
     }
     const s = put.value;
     return {
-      readiness: { state: "ready", reason: Reasons.SnapshotReady, message: `snapshot ${s.name} of ${d.sourceId} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})` },
+      readiness: ready(s, d.sourceId),
       result: requeueAfter(jittered(deps.resyncPeriodMs)),
-      snapshot: s,
-      managedTagKeys: Object.keys(d.tags),
+      extra: { snapshot: s, managedTagKeys: Object.keys(d.tags) },
       event: { type: "Normal", reason: recreating ? EventReasons.Recreated : EventReasons.Created, message: `created snapshot ${s.id} (Kubernetes ${s.kubernetesVersion ?? "?"}, node image ${s.nodeImageVersion ?? "?"})` },
     };
   }
 
-  async function reconcileLive(obj: NodePoolSnapshot, d: Desired): Promise<Verdict> {
-    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot);
-    if (got.ok) return observeExisting(obj, d, got.value);
+  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V> {
+    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
+    if (got.ok) return observeExisting(obj, d, got.value, call);
     if (got.error.kind !== "notFound") return fromArmError(got.error, `reading snapshot ${d.snapshotId}`);
-    if (got.error.code.toLowerCase() === "resourcegroupnotfound") {
+    if (isResourceGroupNotFound(got.error)) {
       return stalled(Reasons.ResourceGroupNotFound, `resource group ${d.snapshot.resourceGroup} of ${d.snapshotId} not found (the operator does not create resource groups)`, true);
     }
     if (d.mode === "adopt") {
-      return {
-        readiness: { state: "notReady", reason: Reasons.SnapshotMissing, message: `adopted snapshot ${d.snapshotId} does not exist in ARM` },
-        result: requeueAfter(jittered(deps.stalledRecheckMs)),
-        event: { type: "Warning", reason: EventReasons.Missing, message: `adopted snapshot ${d.snapshotId} not found` },
-      };
+      return stalled(Reasons.SnapshotMissing, `adopted snapshot ${d.snapshotId} does not exist in ARM; it is never created`, true);
     }
-    const hadIt = obj.status?.snapshotId !== undefined && sameResourceId(obj.status.snapshotId, d.snapshotId) && obj.status.createdAt !== undefined;
+    // Recorded in status = this object had it. createdAt is not part of the test: ARM may omit
+    // systemData, and Report must never turn into a recreate because of that.
+    const hadIt = obj.status?.snapshotId !== undefined && sameResourceId(obj.status.snapshotId, d.snapshotId);
     if (hadIt && (obj.spec.missingSnapshotPolicy ?? "Report") === "Report") {
-      return {
-        readiness: {
-          state: "notReady",
-          reason: Reasons.SnapshotMissing,
-          message: `snapshot ${d.snapshotId} was deleted outside the operator; not recreating it (spec.missingSnapshotPolicy is Report: a new snapshot would capture today's node image, not the one backed up)`,
-        },
-        result: requeueAfter(jittered(deps.stalledRecheckMs)),
-        event: { type: "Warning", reason: EventReasons.Missing, message: `snapshot ${d.snapshotId} was deleted outside the operator` },
-      };
+      // Stalled (kstatus Failed): GitOps tools must see it; a person decides (see docs/api.md).
+      return stalled(
+        Reasons.SnapshotMissing,
+        `snapshot ${d.snapshotId} was deleted outside the operator; not recreating it (spec.missingSnapshotPolicy is Report: a new snapshot would capture today's node image, not the one backed up)`,
+        true,
+      );
     }
-    return create(obj, d, hadIt);
+    return create(d, hadIt, call);
   }
 
-  async function finalize(obj: NodePoolSnapshot, raw: KubeObject, ctx: ReconcileContext): Promise<ReconcileResult> {
-    if (!hasFinalizer(raw, FINALIZER)) return done();
-    const policy = effectiveDeletionPolicy(obj.spec);
-    const release = async (type: "Normal" | "Warning", reason: string, message: string): Promise<ReconcileResult> => {
-      await deps.events.record(raw, type, reason, message);
-      await removeFinalizer(deps.client, rt, raw, FINALIZER);
-      forget(objectKey(raw));
-      ctx.log.info({ reason }, message);
-      return done();
-    };
-    const d = desiredFor(obj, deps.defaults);
-    if (policy === "Retain") return release("Normal", EventReasons.Retained, `deletionPolicy Retain: ARM snapshot ${obj.status?.snapshotId ?? "(none)"} left in place`);
-    if (!d.ok) return release("Normal", EventReasons.Deleted, `nothing to delete: ${d.message}`);
-    if (scopeCheck(obj, d.value)) return release("Warning", Reasons.ScopeNotAllowed, `not deleting ${d.value.snapshotId}: outside the namespace's allowed scopes`);
-    const target: GroupResourceRef = d.value.snapshot;
-    // Delete only what is ours: a same-named snapshot of another source is someone else's data.
-    const got = await deps.arm.nodePoolSnapshots.get(target);
-    if (!got.ok && got.error.kind !== "notFound") return deleting(obj, raw, fromArmError(got.error, `reading ${d.value.snapshotId} before deleting it`), ctx);
-    if (!got.ok) return release("Normal", EventReasons.Deleted, `snapshot ${d.value.snapshotId} is already gone`);
-    if (d.value.mode === "capture" && !sameResourceId(got.value.sourceResourceId, d.value.sourceId)) {
-      return release("Warning", Reasons.SnapshotNameConflict, `not deleting ${d.value.snapshotId}: it was taken from ${got.value.sourceResourceId ?? "another source"}, not ${d.value.sourceId}`);
-    }
-    const del = await deps.arm.nodePoolSnapshots.delete(target);
-    if (!del.ok) {
-      const v = fromArmError(del.error, `deleting snapshot ${d.value.snapshotId}`);
-      return deleting(obj, raw, v.readiness.state === "stalled" ? { ...v, readiness: { ...v.readiness, reason: Reasons.DeleteFailed, message: `${v.readiness.message}; set spec.deletionPolicy: Retain to release the object without deleting the snapshot` } } : v, ctx);
-    }
-    return release("Normal", EventReasons.Deleted, `deleted snapshot ${d.value.snapshotId}`);
-  }
+  // --- the kind's steps (a live object with our finalizer) ---
 
-  async function deleting(obj: NodePoolSnapshot, raw: KubeObject, v: Verdict, ctx: ReconcileContext): Promise<ReconcileResult> {
-    const readiness: Readiness = v.readiness.state === "progressing" ? { ...v.readiness, reason: Reasons.Deleting } : v.readiness;
-    return finish(obj, raw, { ...v, readiness }, ctx);
-  }
-
-  return async function reconcile(key: string, ctx: ReconcileContext): Promise<ReconcileResult> {
-    let raw = deps.cache.get(key);
-    if (!raw) {
-      forget(key);
-      return done();
-    }
-    const uid = raw.metadata.uid ?? "";
-    const pending = writtenFrom.get(key);
-    if (pending && pending.uid === uid && pending.resourceVersion === raw.metadata.resourceVersion && deps.now().getTime() - pending.at < 10_000) {
-      return requeueAfter(50);
-    }
-    writtenFrom.delete(key);
-    const parsed = NodePoolSnapshotKind.parse(raw);
-    if (!parsed.ok) {
-      // Admission should make this impossible; if an old object slips through, say why and wait.
-      const bare = { metadata: { ...raw.metadata }, spec: {}, status: raw.status as NodePoolSnapshotStatus | undefined } as unknown as NodePoolSnapshot;
-      if (isDeleting(raw) && hasFinalizer(raw, FINALIZER)) {
-        await removeFinalizer(deps.client, rt, raw, FINALIZER);
-        return done();
-      }
-      return finish(bare, raw, stalled(Reasons.InvalidSpec, parsed.error, false), ctx);
-    }
-    let obj = parsed.value;
-    if (isDeleting(raw)) return finalize(obj, raw, ctx);
-    if (!hasFinalizer(raw, FINALIZER)) {
-      const before = raw;
-      raw = await addFinalizer(deps.client, rt, raw, FINALIZER);
-      noteWrite(before);
-      const again = NodePoolSnapshotKind.parse(raw);
-      if (again.ok) obj = again.value;
-    }
-    const d = desiredFor(obj, deps.defaults);
-    if (!d.ok) return finish(obj, raw, stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown), ctx);
-    const denied = scopeCheck(obj, d.value);
-    if (denied) return finish(obj, raw, denied, ctx);
-
+  /** Steady state costs nothing: no ARM call, no write, until the jittered resync is due. */
+  function steadyState(obj: NodePoolSnapshot): ReconcileResult | undefined {
     const generation = obj.metadata.generation ?? 0;
-    const seen = verified.get(key);
+    const seen = verified.get(objectKey(obj));
     const nowMs = deps.now().getTime();
-    if (isTrue(obj.status?.conditions, "Ready") && obj.status?.observedGeneration === generation && seen?.uid === uid && seen.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt) {
-      // Steady state costs nothing: no ARM call until the jittered resync is due.
-      return requeueAfter(seen.dueAt - nowMs);
-    }
+    const fresh = seen?.uid === obj.metadata.uid && seen?.generation === generation && seen.tags === tagsKey(obj) && nowMs < seen.dueAt;
+    if (!fresh || !isTrue(obj.status?.conditions, "Ready") || obj.status?.observedGeneration !== generation) return undefined;
+    return requeueAfter(seen.dueAt - nowMs);
+  }
+
+  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<StepOutcome<StatusExtra>> {
+    const d = desiredFor(obj, deps.defaults);
+    if (!d.ok) return stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown);
+    const denied = scopeCheck(obj, d.value);
+    if (denied) return denied;
+    const steady = steadyState(obj);
+    if (steady) return { keep: true, result: steady };
     // A new generation is acknowledged before ARM is touched, so watchers (kstatus, Flux, Argo CD)
     // see Reconciling while the work is in flight rather than a stale Ready.
+    const generation = obj.metadata.generation ?? 0;
     if (obj.status?.observedGeneration !== generation) {
       const reason = obj.status?.snapshotId ? Reasons.UpdatingTags : Reasons.Creating;
-      return finish(obj, raw, { readiness: { state: "progressing", reason, message: `reconciling generation ${generation}` }, result: requeueAfter(0) }, ctx);
+      return { readiness: { state: "progressing", reason, message: `reconciling generation ${generation}` }, result: requeueAfter(0) };
     }
-    const v = await reconcileLive(obj, d.value);
-    return finish(obj, raw, v, ctx);
-  };
+    // Every ARM call carries the reconcile's signal: a reconcile timeout or a shutdown ends it.
+    return reconcileLive(obj, d.value, { signal: ctx.signal });
+  }
+
+  // --- deletion ---
+
+  const release = (type: "Normal" | "Warning", reason: string, message: string): FinalizeOutcome<StatusExtra> => ({ release: { type, reason, message } });
+  const keep = (v: V): FinalizeOutcome<StatusExtra> => ({
+    verdict: v.readiness.state === "progressing" ? { ...v, readiness: { ...v.readiness, reason: Reasons.Deleting } } : v,
+  });
+
+  async function finalize(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<FinalizeOutcome<StatusExtra>> {
+    const call: CallOptions = { signal: ctx.signal };
+    if (effectiveDeletionPolicy(obj.spec) === "Retain") return release("Normal", EventReasons.Retained, `deletionPolicy Retain: ARM snapshot ${obj.status?.snapshotId ?? "(none)"} left in place`);
+    // The id our status recorded, not one recomputed from today's flags: a changed
+    // --default-subscription-id must not orphan the snapshot (or point at another one).
+    const recorded = obj.status?.snapshotId ? parseNodePoolSnapshotId(obj.status.snapshotId) : undefined;
+    const d = desiredFor(obj, deps.defaults);
+    const target: GroupResourceRef | undefined = recorded ?? (d.ok ? d.value.snapshot : undefined);
+    if (!target) return release("Normal", EventReasons.Deleted, `nothing to delete: ${d.ok ? "no snapshot recorded" : d.message}`);
+    const targetId = nodePoolSnapshotId(target);
+    const ns = obj.metadata.namespace ?? "";
+    if (!scopeAllowed(deps.allowedScopes, ns, targetId)) return release("Warning", Reasons.ScopeNotAllowed, `not deleting ${targetId}: outside the namespace's allowed scopes`);
+    const got = await deps.arm.nodePoolSnapshots.get(target, call);
+    if (!got.ok && got.error.kind !== "notFound") return keep(fromArmError(got.error, `reading ${targetId} before deleting it`));
+    if (!got.ok) return release("Normal", EventReasons.Deleted, `snapshot ${targetId} is already gone`);
+    // Delete only what is ours. An adopted snapshot with deletionPolicy Delete was handed to us by the spec.
+    if (!isAdopted(obj.spec) && !isOurs(obj, got.value)) {
+      const owner = ownerOf(got.value.tags);
+      return release("Warning", Reasons.SnapshotNameConflict, `not deleting ${targetId}: it is not this object's (${owner === undefined ? "no aksnap.io-owner tag" : `aksnap.io-owner is ${owner}`})`);
+    }
+    const del = await deps.arm.nodePoolSnapshots.delete(target, call);
+    if (!del.ok) {
+      const v = fromArmError(del.error, `deleting snapshot ${targetId}`);
+      if (v.readiness.state !== "stalled") return keep(v);
+      const message = `${v.readiness.message}; set spec.deletionPolicy: Retain to release the object without deleting the snapshot`;
+      return keep({ ...v, readiness: { ...v.readiness, reason: Reasons.DeleteFailed, message }, event: { type: "Warning", reason: Reasons.DeleteFailed, message } });
+    }
+    return release("Normal", EventReasons.Deleted, `deleted snapshot ${targetId}`);
+  }
+
+  return createFrame<NodePoolSnapshot, NodePoolSnapshotStatus, StatusExtra>(
+    {
+      resource: NodePoolSnapshotKind.resource,
+      finalizer: FINALIZER,
+      parse: (raw) => NodePoolSnapshotKind.parse(raw),
+      steps,
+      finalize,
+      statusFields,
+      afterStatus: (obj, v) => {
+        if (v.readiness.state !== "ready" || v.result.kind !== "requeueAfter") return;
+        const dueAt = deps.now().getTime() + v.result.afterMs;
+        verified.set(objectKey(obj), { uid: obj.metadata.uid ?? "", generation: obj.metadata.generation ?? 0, tags: tagsKey(obj), dueAt });
+      },
+      forget: (key) => verified.delete(key),
+    },
+    { client: deps.client, cache: deps.cache, events: deps.events, now: deps.now },
+  );
 }

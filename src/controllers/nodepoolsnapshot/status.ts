@@ -1,8 +1,9 @@
 // Pure status computation for NodePoolSnapshot: the ARM snapshot's read-only properties mirrored
 // into status, plus kstatus conditions. Time is passed in.
-import { applyReadiness, type Readiness } from "../../conditions/conditions.ts";
+import type { Readiness } from "../../conditions/conditions.ts";
 import type { NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
 import type { NodePoolSnapshot as ArmSnapshot } from "../../azure/ports/nodePoolSnapshots.ts";
+import { composeStatus } from "../common/frame.ts";
 
 /** The status fields that mirror the ARM snapshot (all of them, set or not). */
 const MIRRORED = ["snapshotId", "location", "sourceResourceId", "kubernetesVersion", "nodeImageVersion", "vmSize", "osType", "osSku", "enableFips", "createdAt"] as const satisfies ReadonlyArray<keyof NodePoolSnapshotStatus>;
@@ -21,28 +22,33 @@ export function mirror(s: ArmSnapshot): Partial<NodePoolSnapshotStatus> {
   return out;
 }
 
-export interface StatusInput {
-  prev: NodePoolSnapshotStatus | undefined;
-  generation: number;
-  readiness: Readiness;
-  now: Date;
+/** What a reconcile learned that status mirrors (the frame adds observedGeneration and conditions). */
+export interface StatusExtra {
   /** When set, replaces the mirrored fields (a fresh read of the ARM snapshot). */
   snapshot?: ArmSnapshot;
   /** Tag keys the operator now manages on the ARM snapshot (for three-way tag merges). */
   managedTagKeys?: string[];
 }
 
-export function nextStatus(input: StatusInput): NodePoolSnapshotStatus {
-  const prev = input.prev ?? {};
-  const base: NodePoolSnapshotStatus = { ...prev };
-  if (input.snapshot) {
+export function statusFields(prev: NodePoolSnapshotStatus | undefined, extra: StatusExtra | undefined): NodePoolSnapshotStatus {
+  const base: NodePoolSnapshotStatus = { ...(prev ?? {}) };
+  if (extra?.snapshot) {
     // A fresh read replaces the mirror: a property the new snapshot lacks must not survive from an
     // older one (e.g. a snapshot recreated after an out-of-band deletion).
     for (const k of MIRRORED) delete base[k];
-    Object.assign(base, mirror(input.snapshot));
+    Object.assign(base, mirror(extra.snapshot));
   }
-  if (input.managedTagKeys) base.managedTagKeys = [...input.managedTagKeys].sort();
-  base.observedGeneration = input.generation;
-  base.conditions = applyReadiness(prev.conditions ?? [], input.readiness, input.generation, input.now);
+  if (extra?.managedTagKeys) base.managedTagKeys = [...extra.managedTagKeys].sort();
   return base;
+}
+
+export interface StatusInput extends StatusExtra {
+  prev: NodePoolSnapshotStatus | undefined;
+  generation: number;
+  readiness: Readiness;
+  now: Date;
+}
+
+export function nextStatus(input: StatusInput): NodePoolSnapshotStatus {
+  return composeStatus(statusFields(input.prev, input), input.prev, input.generation, input.readiness, input.now);
 }

@@ -150,7 +150,32 @@ export const badCases: BadCase[] = [
   {
     name: "nps: operator-reserved tag",
     manifest: broken("userpool-backup", (s) => (s.tags["aksnap.io-owner"] = "someone/else")),
-    message: "tag names starting with 'aksnap.io-' are reserved for the operator",
+    message: "tag names starting with 'aksnap.io-' (in any case) are reserved for the operator",
+  },
+  {
+    name: "nps: operator-reserved tag in another case",
+    manifest: broken("userpool-backup", (s) => (s.tags["AKSNAP.IO-Owner"] = "someone/else")),
+    message: "tag names starting with 'aksnap.io-' (in any case) are reserved for the operator",
+  },
+  ...["<", ">", "%", "&", "\\", "?", "/"].map((c) => ({
+    name: `nps: tag name with ${c}`,
+    manifest: broken("userpool-backup", (s) => (s.tags[`cost${c}centre`] = "v")),
+    message: "tag names may not contain any of < > % & \\ ? /",
+  })),
+  {
+    name: "nps: tag names that differ only in case",
+    manifest: broken("userpool-backup", (s) => (s.tags = { Env: "prod", env: "dev" })),
+    message: "tag names are case-insensitive in ARM: two names may not differ only in case",
+  },
+  {
+    name: "nps: tag name longer than 512",
+    manifest: broken("userpool-backup", (s) => (s.tags["k".repeat(513)] = "v")),
+    message: "tag names must be 1-512 characters",
+  },
+  {
+    name: "nps: tag value longer than 256",
+    manifest: broken("userpool-backup", (s) => (s.tags["env"] = "v".repeat(257))),
+    message: "Too long: may not be more than 256 bytes",
   },
   {
     name: "nps: more tags than ARM allows",

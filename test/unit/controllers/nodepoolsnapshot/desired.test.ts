@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { isValidNodePoolSnapshotName, NODE_POOL_SNAPSHOT_NAME } from "../../../../src/azure/ids.ts";
-import { desiredFor, OWNER_TAG, SCHEDULE_LABEL, SCHEDULE_TAG, snapshotNameFor, type Defaults } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
+import { ARM_TAG_VALUE_MAX, desiredFor, isOurs, OWNER_TAG, ownerTagValue, SCHEDULE_LABEL, SCHEDULE_TAG, snapshotNameFor, type Defaults } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
 import { Reasons } from "../../../../src/controllers/nodepoolsnapshot/reasons.ts";
 import type { NodePoolSnapshot, NodePoolSnapshotSpec } from "../../../../src/crds/nodepoolsnapshot.ts";
 
@@ -245,5 +245,42 @@ describe("desiredFor: tags", () => {
       const r = desiredFor(nps(spec, labels ? { labels } : {}), noDefault);
       expect(r.ok && r.value.tags).toEqual(want);
     }
+  });
+});
+
+describe("ownerTagValue: within ARM's 256-character tag value", () => {
+  const ns63 = "n".repeat(63);
+  it.each<[string, string, string]>([
+    ["short: <namespace>/<name>", "team-a", "backup"],
+    ["exactly 256", "team-a", "b".repeat(256 - "team-a/".length)],
+    ["the longest key (63 + 1 + 253 = 317)", ns63, "b".repeat(253)],
+    ["one over", "team-a", "b".repeat(257 - "team-a/".length)],
+  ])("%s", (_n, ns, name) => {
+    const v = ownerTagValue(ns, name);
+    expect(v.length).toBeLessThanOrEqual(ARM_TAG_VALUE_MAX);
+    if (`${ns}/${name}`.length <= ARM_TAG_VALUE_MAX) expect(v).toBe(`${ns}/${name}`);
+    else expect(v).toMatch(new RegExp(`^${ns}/b+#[0-9a-f]{16}$`));
+  });
+
+  it("long keys that share a 239-character prefix stay distinct", () => {
+    const a = ownerTagValue("n".repeat(63), `${"b".repeat(252)}1`);
+    const b = ownerTagValue("n".repeat(63), `${"b".repeat(252)}2`);
+    expect(a).not.toBe(b);
+  });
+});
+
+describe("isOurs: the owner tag, or the id our status recorded", () => {
+  const ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/snapshots/x";
+  const me = (status?: { snapshotId: string }): NodePoolSnapshot =>
+    ({ metadata: { name: "backup", namespace: "team-a" }, spec: {}, ...(status ? { status } : {}) }) as unknown as NodePoolSnapshot;
+  it.each<[string, NodePoolSnapshot, Record<string, string>, boolean]>([
+    ["our owner tag", me(), { [OWNER_TAG]: "team-a/backup" }, true],
+    ["our owner tag, key in another case (ARM tag names are case-insensitive)", me(), { "AKSNAP.IO-OWNER": "team-a/backup" }, true],
+    ["another namespace's object of the same name", me(), { [OWNER_TAG]: "team-b/backup" }, false],
+    ["no owner tag, nothing recorded (a golden snapshot)", me(), { golden: "true" }, false],
+    ["no owner tag, but the id our status recorded (tags stripped by someone)", me({ snapshotId: ID.toUpperCase() }), {}, true],
+    ["recorded id, but someone else's owner tag", me({ snapshotId: ID }), { [OWNER_TAG]: "team-b/backup" }, false],
+  ])("%s → %s", (_n, obj, tags, want) => {
+    expect(isOurs(obj, { id: ID, tags })).toBe(want);
   });
 });

@@ -7,7 +7,7 @@ import { agentPoolId, nodePoolSnapshotId } from "../../../../src/azure/ids.ts";
 import { parseAllowedScopes } from "../../../../src/config.ts";
 import { OWNER_TAG, snapshotNameFor } from "../../../../src/controllers/nodepoolsnapshot/desired.ts";
 import { EventReasons, Reasons } from "../../../../src/controllers/nodepoolsnapshot/reasons.ts";
-import { createNodePoolSnapshotReconciler, FINALIZER } from "../../../../src/controllers/nodepoolsnapshot/reconciler.ts";
+import { createNodePoolSnapshotReconciler, FINALIZER, SOURCE_BUSY_RECHECK_MS, SOURCE_STATE_TTL_MS } from "../../../../src/controllers/nodepoolsnapshot/reconciler.ts";
 import type { NodePoolSnapshotSpec } from "../../../../src/crds/nodepoolsnapshot.ts";
 import type { KubeObject } from "../../../../src/kube/client.ts";
 import type { ReconcileContext } from "../../../../src/runtime/controller.ts";
@@ -32,6 +32,8 @@ interface World {
   kube: FakeKube;
   events: RecordingEvents;
   reconcile: () => Promise<ReconcileResult>;
+  /** The signal every reconcile of this world gets (as the controller's would). */
+  signal: AbortSignal;
   setNow: (d: Date) => void;
 }
 
@@ -45,6 +47,8 @@ interface Setup {
   allowedScopes?: string;
   /** [0,1) jitter source; 0.5 means none. */
   random?: number;
+  /** The operator's --default-subscription-id. */
+  defaultSubscriptionId?: string;
 }
 
 function world(s: Setup = {}): World {
@@ -76,7 +80,7 @@ function world(s: Setup = {}): World {
     cache: kube.cache,
     arm,
     events,
-    defaults: { defaultSubscriptionId: undefined },
+    defaults: { defaultSubscriptionId: s.defaultSubscriptionId },
     allowedScopes: s.allowedScopes ? parseAllowedScopes(s.allowedScopes) : undefined,
     resyncPeriodMs: RESYNC,
     stalledRecheckMs: RECHECK,
@@ -84,7 +88,7 @@ function world(s: Setup = {}): World {
     random: () => s.random ?? 0.5, // 0.5: no jitter (0.9 + 0.2 * 0.5 = 1)
   });
   const ctx: ReconcileContext = { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r1" };
-  return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), setNow: (d) => (now = d) };
+  return { arm, kube, events, reconcile: () => reconcile(KEY, ctx), signal: ctx.signal, setNow: (d) => (now = d) };
 }
 
 function conditions(w: World): Record<string, { status: string; reason: string; message: string }> {
@@ -230,16 +234,17 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     const r = await w.reconcile();
     expect(kstatus(w)).toBe(want);
     expect(w.arm.count("snapshots.put")).toBe(puts);
-    if (puts === 0) expect(r).toEqual({ kind: "done" });
+    if (puts === 0) expect(r).toEqual({ kind: "terminal", error: expect.any(Error) });
   });
 
-  it.each<[string, NodePoolSnapshotSpec["missingSnapshotPolicy"], string, number, string[]]>([
-    ["Report (default): Ready=False SnapshotMissing, nothing recreated", undefined, "Ready=False/SnapshotMissing", 0, [EventReasons.Missing]],
-    ["Recreate: a new snapshot of the source", "Recreate", "Ready=True/SnapshotReady", 1, [EventReasons.Recreated]],
-  ])("snapshot deleted out of band, %s", async (_n, missingSnapshotPolicy, want, puts, events) => {
+  it.each<[string, NodePoolSnapshotSpec["missingSnapshotPolicy"], string | undefined, string, number, string[]]>([
+    ["Report (default): Stalled SnapshotMissing (kstatus Failed), nothing recreated", undefined, "2025-01-01T00:00:00.000Z", "Ready=False/SnapshotMissing Stalled=True/SnapshotMissing", 0, [EventReasons.Missing]],
+    ["Report, ARM never sent systemData (no createdAt): still Report, never a recreate", undefined, undefined, "Ready=False/SnapshotMissing Stalled=True/SnapshotMissing", 0, [EventReasons.Missing]],
+    ["Recreate: a new snapshot of the source", "Recreate", "2025-01-01T00:00:00.000Z", "Ready=True/SnapshotReady", 1, [EventReasons.Recreated]],
+  ])("snapshot deleted out of band, %s", async (_n, missingSnapshotPolicy, createdAt, want, puts, events) => {
     const w = world({
       spec: { source: SOURCE, ...(missingSnapshotPolicy ? { missingSnapshotPolicy } : {}) },
-      status: { observedGeneration: 1, snapshotId: SNAP_ID, createdAt: "2025-01-01T00:00:00.000Z", conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "ok", lastTransitionTime: "2025-01-01T00:00:00Z", observedGeneration: 1 }] },
+      status: { observedGeneration: 1, snapshotId: SNAP_ID, ...(createdAt ? { createdAt } : {}), conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "ok", lastTransitionTime: "2025-01-01T00:00:00Z", observedGeneration: 1 }] },
     });
     await w.reconcile();
     expect(kstatus(w)).toBe(want);
@@ -247,10 +252,10 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.events.events.map((e) => e.reason)).toEqual(events);
   });
 
-  it("adopted snapshot missing: Ready=False SnapshotMissing, never created", async () => {
+  it("adopted snapshot missing: Stalled SnapshotMissing, rechecked, never created", async () => {
     const w = world({ spec: { snapshot: { id: SNAP_ID } } });
     expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RECHECK });
-    expect(kstatus(w)).toBe("Ready=False/SnapshotMissing");
+    expect(kstatus(w)).toBe("Ready=False/SnapshotMissing Stalled=True/SnapshotMissing");
     expect(w.arm.count("snapshots.put")).toBe(0);
   });
 
@@ -267,9 +272,9 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
   it.each<[string, string, string]>([
     ["snapshot outside the allowed scopes", `${NS}=/subscriptions/${SUB}/resourceGroups/rg-other`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
     ["namespace not listed and no * entry", `other-ns=/subscriptions/${SUB}`, "Ready=False/ScopeNotAllowed Stalled=True/ScopeNotAllowed"],
-  ])("%s: Stalled ScopeNotAllowed, no ARM call, no requeue", async (_n, scopes, want) => {
+  ])("%s: Stalled ScopeNotAllowed, no ARM call, terminal (no requeue until the spec changes)", async (_n, scopes, want) => {
     const w = world({ allowedScopes: scopes });
-    expect(await w.reconcile()).toEqual({ kind: "done" });
+    expect(await w.reconcile()).toEqual({ kind: "terminal", error: expect.any(Error) });
     expect(kstatus(w)).toBe(want);
     expect(w.arm.calls).toEqual([]);
   });
@@ -282,7 +287,7 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
 
   it.each<[string, Setup, string, ReconcileResult]>([
     ["SubscriptionUnknown is a world problem: slow requeue", { spec: { source: { resourceGroup: "rg", clusterName: "c", agentPoolName: "p" } } }, "Ready=False/SubscriptionUnknown Stalled=True/SubscriptionUnknown", { kind: "requeueAfter", afterMs: RECHECK }],
-    ["a spec the parser rejects: InvalidSpec, no requeue", { spec: { source: { agentPoolId: "not-an-id" } } }, "Ready=False/InvalidSpec Stalled=True/InvalidSpec", { kind: "done" }],
+    ["a spec the parser rejects: InvalidSpec, terminal", { spec: { source: { agentPoolId: "not-an-id" } } }, "Ready=False/InvalidSpec Stalled=True/InvalidSpec", { kind: "terminal", error: expect.any(Error) }],
   ])("%s", async (_n, setup, want, result) => {
     const w = world(setup);
     expect(await w.reconcile()).toEqual(result);
@@ -291,9 +296,102 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
   });
 });
 
+describe("NodePoolSnapshot reconciler: ownership (never write to a snapshot that is not ours)", () => {
+  const writes = (w: World): number => w.arm.count("snapshots.put") + w.arm.count("snapshots.updateTags") + w.arm.count("snapshots.delete");
+
+  it.each<[string, Record<string, string>, Record<string, unknown> | undefined]>([
+    ["a golden snapshot of the same pool (no owner tag)", { golden: "true" }, undefined],
+    ["another namespace's object with the same snapshot name", { [OWNER_TAG]: `team-b/${NAME}` }, undefined],
+    ["recorded in our status, but another object's owner tag", { [OWNER_TAG]: `team-b/${NAME}` }, { observedGeneration: 1, snapshotId: SNAP_ID }],
+  ])("%s: Stalled SnapshotNameConflict, no write of any kind", async (_n, tags, status) => {
+    const w = world({ spec: { source: SOURCE, tags: { env: "prod" } }, ...(status ? { status } : {}) });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RECHECK });
+    expect(kstatus(w)).toBe("Ready=False/SnapshotNameConflict Stalled=True/SnapshotNameConflict");
+    expect(writes(w)).toBe(0);
+    expect(w.arm.snapshots.get(SNAP_ID.toLowerCase())?.tags).toEqual(tags);
+  });
+
+  it("the snapshot our status recorded, its tags stripped by someone: ours, owner tag restored", async () => {
+    const w = world({ status: { observedGeneration: 1, snapshotId: SNAP_ID } });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: {} });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    expect(w.arm.snapshots.get(SNAP_ID.toLowerCase())?.tags).toEqual({ [OWNER_TAG]: KEY });
+  });
+});
+
+describe("NodePoolSnapshot reconciler: source pool state", () => {
+  const setPool = (w: World, props: Record<string, unknown>): void => {
+    const key = agentPoolId(SOURCE).toLowerCase();
+    const p = w.arm.pools.get(key);
+    if (p) w.arm.pools.set(key, { ...p, ...props });
+  };
+  const setCluster = (w: World, props: Record<string, unknown>): void => {
+    const [key, c] = [...w.arm.clusters.entries()][0] ?? [];
+    if (key && c) w.arm.clusters.set(key, { ...c, ...props });
+  };
+
+  it.each<[string, (w: World) => void, string]>([
+    ["pool Upgrading", (w) => setPool(w, { provisioningState: "inProgress", rawProvisioningState: "Upgrading" }), "Upgrading"],
+    ["pool Scaling", (w) => setPool(w, { provisioningState: "inProgress", rawProvisioningState: "Scaling" }), "Scaling"],
+    ["pool Deleting", (w) => setPool(w, { provisioningState: "deleting", rawProvisioningState: "Deleting" }), "Deleting"],
+    ["cluster Upgrading", (w) => setCluster(w, { provisioningState: "inProgress", rawProvisioningState: "Upgrading" }), "Upgrading"],
+  ])("%s: Reconciling SourcePoolBusy, a backed-off wait (not an error), no PUT", async (_n, busy, word) => {
+    const w = world();
+    busy(w);
+    expect(await w.reconcile()).toEqual({ kind: "retry", error: undefined, notBeforeMs: SOURCE_BUSY_RECHECK_MS });
+    expect(kstatus(w)).toBe("Ready=False/SourcePoolBusy Reconciling=True/SourcePoolBusy");
+    expect(conditions(w).Ready?.message).toContain(word);
+    expect(w.arm.count("snapshots.put")).toBe(0);
+  });
+
+  it("a busy pool that becomes Succeeded: the snapshot is taken then", async () => {
+    const w = world();
+    setPool(w, { provisioningState: "inProgress", rawProvisioningState: "Upgrading" });
+    await w.reconcile();
+    setPool(w, { provisioningState: "succeeded", rawProvisioningState: "Succeeded" });
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    expect(w.arm.count("snapshots.put")).toBe(1);
+  });
+
+  it("a stopped cluster: Stalled SourceClusterStopped, rechecked, no PUT", async () => {
+    const w = world();
+    setCluster(w, { powerState: "Stopped" });
+    expect(await w.reconcile()).toEqual({ kind: "requeueAfter", afterMs: RECHECK });
+    expect(kstatus(w)).toBe("Ready=False/SourceClusterStopped Stalled=True/SourceClusterStopped");
+    expect(w.arm.count("snapshots.put")).toBe(0);
+  });
+
+  it("PUT answered 409 OperationNotAllowed: waits (SourcePoolBusy, honouring Retry-After), then re-reads the pool", async () => {
+    const w = world();
+    w.arm.failNext("snapshots.put", err("conflict", "OperationNotAllowed", { statusCode: 409, retryAfterMs: 60_000 }));
+    expect(await w.reconcile()).toEqual({ kind: "retry", error: undefined, notBeforeMs: 60_000 });
+    expect(kstatus(w)).toBe("Ready=False/SourcePoolBusy Reconciling=True/SourcePoolBusy");
+    const reads = w.arm.count("pools.get");
+    await w.reconcile();
+    expect(w.arm.count("pools.get")).toBe(reads + 1);
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+  });
+
+  it.each<[string, number, number]>([
+    ["within the TTL: the cluster and pool are not read again (a batch reads them once)", SOURCE_STATE_TTL_MS - 1, 1],
+    ["after the TTL: read again", SOURCE_STATE_TTL_MS, 2],
+  ])("a source seen ready, %s", async (_n, later, reads) => {
+    const w = world();
+    w.arm.failNext("snapshots.put", err("throttled", "TooManyRequests", { retryAfterMs: 1000 }));
+    await w.reconcile();
+    w.setNow(new Date(NOW.getTime() + later));
+    await w.reconcile();
+    expect(kstatus(w)).toBe("Ready=True/SnapshotReady");
+    expect([w.arm.count("clusters.get"), w.arm.count("pools.get")]).toEqual([reads, reads]);
+  });
+});
+
 describe("NodePoolSnapshot reconciler: deletion", () => {
   const owned = (w: World): void => {
-    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE) });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } });
   };
 
   it.each<[string, NodePoolSnapshotSpec, boolean, string]>([
@@ -357,5 +455,47 @@ describe("NodePoolSnapshot reconciler: deletion", () => {
     w.arm.failNext("snapshots.delete", err("invalid", "ScopeLocked"));
     await w.reconcile();
     expect(conditions(w).Stalled?.message).toContain("set spec.deletionPolicy: Retain");
+  });
+});
+
+describe("NodePoolSnapshot reconciler: the finalizer deletes the recorded snapshot, and only ours", () => {
+  const OTHER_SUB = "00000000-0000-0000-0000-000000000002";
+  const MOVED = { subscriptionId: OTHER_SUB, resourceGroup: "rg-aks", name: snapshotNameFor(NS, NAME) };
+
+  it("deletes status.snapshotId, not an id recomputed from today's flags (the default subscription changed)", async () => {
+    // The object relied on --default-subscription-id when its snapshot was made in OTHER_SUB; now the default is SUB.
+    const w = world({ deleting: true, defaultSubscriptionId: SUB, spec: { source: { resourceGroup: SOURCE.resourceGroup, clusterName: SOURCE.clusterName, agentPoolName: SOURCE.agentPoolName } }, status: { observedGeneration: 1, snapshotId: nodePoolSnapshotId(MOVED) } });
+    w.arm.addSnapshot(MOVED, { tags: { [OWNER_TAG]: KEY } });
+    w.arm.addSnapshot(SNAP, { tags: { [OWNER_TAG]: KEY } });
+    await w.reconcile();
+    expect(w.arm.calls.filter((c) => c.op === "snapshots.delete").map((c) => c.id)).toEqual([nodePoolSnapshotId(MOVED)]);
+    expect(w.arm.snapshots.has(SNAP_ID.toLowerCase())).toBe(true);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ["a golden snapshot of the same pool with our name", { golden: "true" }],
+    ["another namespace's object's snapshot", { [OWNER_TAG]: `team-b/${NAME}` }],
+  ])("never deletes %s: released with a Warning, nothing written", async (_n, tags) => {
+    const w = world({ deleting: true });
+    w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags });
+    await w.reconcile();
+    expect(w.arm.count("snapshots.delete")).toBe(0);
+    expect(w.kube.object.metadata.finalizers).toEqual([]);
+    expect(w.events.events.map((e) => e.reason)).toEqual([Reasons.SnapshotNameConflict]);
+  });
+});
+
+describe("NodePoolSnapshot reconciler: every ARM call carries the reconcile's signal (timeouts and shutdown end it)", () => {
+  it.each<[string, Setup, (w: World) => void]>([
+    ["create: GET snapshot, GET cluster, GET pool, PUT", {}, () => {}],
+    ["tag drift: GET, PATCH", { spec: { source: SOURCE, tags: { env: "prod" } } }, (w) => void w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } })],
+    ["deletion: GET, DELETE", { deleting: true }, (w) => void w.arm.addSnapshot(SNAP, { sourceResourceId: agentPoolId(SOURCE), tags: { [OWNER_TAG]: KEY } })],
+  ])("%s", async (_n, setup, arrange) => {
+    const w = world(setup);
+    arrange(w);
+    await w.reconcile();
+    expect(w.arm.calls.length).toBeGreaterThanOrEqual(2);
+    for (const s of w.arm.signals) expect(s).toBe(w.signal);
   });
 });

@@ -2,6 +2,7 @@
 // NodePoolSnapshot reconciler's decisions. The real behaviour of ARM and the apiserver is covered
 // by the contract and integration tests; these only hold state and record calls.
 import { KubeConfig } from "@kubernetes/client-node";
+import type { CallOptions } from "../../../../../src/azure/deadline.ts";
 import type { ArmError } from "../../../../../src/azure/errors.ts";
 import { agentPoolId, managedClusterId, nodePoolSnapshotId, resourceIdKey, type AgentPoolRef, type GroupResourceRef, type ManagedClusterRef } from "../../../../../src/azure/ids.ts";
 import type { AgentPool, AgentPoolsPort } from "../../../../../src/azure/ports/agentPools.ts";
@@ -10,6 +11,7 @@ import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../
 import { fail, ok, type ArmResult } from "../../../../../src/azure/result.ts";
 import type { NodePoolSnapshotArm } from "../../../../../src/controllers/nodepoolsnapshot/reconciler.ts";
 import { KubeClient, type KubeObject, type RequestOptions } from "../../../../../src/kube/client.ts";
+import { classifyStatus } from "../../../../../src/kube/errors.ts";
 import type { EventKind, EventRecorder } from "../../../../../src/kube/events.ts";
 
 export type ArmOp = "snapshots.get" | "snapshots.put" | "snapshots.updateTags" | "snapshots.delete" | "clusters.get" | "pools.get";
@@ -24,6 +26,8 @@ export class FakeArm implements NodePoolSnapshotArm {
   readonly clusters = new Map<string, ManagedCluster>();
   readonly pools = new Map<string, AgentPool>();
   readonly calls: Array<{ op: ArmOp; id: string }> = [];
+  /** The signal each call was given (the reconcile's, or undefined). */
+  readonly signals: Array<AbortSignal | undefined> = [];
   private readonly failures = new Map<ArmOp, ArmError[]>();
   private seq = 0;
 
@@ -54,8 +58,9 @@ export class FakeArm implements NodePoolSnapshotArm {
     return this.calls.filter((c) => c.op === op).length;
   }
 
-  private call<T>(op: ArmOp, id: string, body: () => ArmResult<T>): Promise<ArmResult<T>> {
+  private call<T>(op: ArmOp, id: string, opts: CallOptions | undefined, body: () => ArmResult<T>): Promise<ArmResult<T>> {
     this.calls.push({ op, id });
+    this.signals.push(opts?.signal);
     const queued = this.failures.get(op);
     const err = queued?.shift();
     return Promise.resolve(err ? fail<T>(err) : body());
@@ -66,16 +71,16 @@ export class FakeArm implements NodePoolSnapshotArm {
   }
 
   readonly nodePoolSnapshots: NodePoolSnapshotsPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.get", id, () => {
+      return this.call("snapshots.get", id, opts, () => {
         const s = this.snapshots.get(resourceIdKey(id));
         return s ? ok(s) : fail(FakeArm.notFound("ResourceNotFound", id));
       });
     },
-    put: (ref, spec) => {
+    put: (ref, spec, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.put", id, () => {
+      return this.call("snapshots.put", id, opts, () => {
         const pool = this.pools.get(resourceIdKey(spec.sourceResourceId));
         if (!pool) return fail(FakeArm.notFound("NotFound", spec.sourceResourceId));
         this.seq++;
@@ -97,9 +102,9 @@ export class FakeArm implements NodePoolSnapshotArm {
         return ok(s);
       });
     },
-    updateTags: (ref, tags) => {
+    updateTags: (ref, tags, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.updateTags", id, () => {
+      return this.call("snapshots.updateTags", id, opts, () => {
         const s = this.snapshots.get(resourceIdKey(id));
         if (!s) return fail(FakeArm.notFound("ResourceNotFound", id));
         const next = { ...s, tags: { ...tags } };
@@ -107,9 +112,9 @@ export class FakeArm implements NodePoolSnapshotArm {
         return ok(next);
       });
     },
-    delete: (ref) => {
+    delete: (ref, opts) => {
       const id = nodePoolSnapshotId(ref);
-      return this.call("snapshots.delete", id, () => {
+      return this.call("snapshots.delete", id, opts, () => {
         this.snapshots.delete(resourceIdKey(id));
         return ok(undefined);
       });
@@ -118,9 +123,9 @@ export class FakeArm implements NodePoolSnapshotArm {
   };
 
   readonly managedClusters: ManagedClustersPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = managedClusterId(ref);
-      return this.call("clusters.get", id, () => {
+      return this.call("clusters.get", id, opts, () => {
         const c = this.clusters.get(resourceIdKey(id));
         return c ? ok(c) : fail(FakeArm.notFound("ResourceNotFound", id));
       });
@@ -131,9 +136,9 @@ export class FakeArm implements NodePoolSnapshotArm {
   };
 
   readonly agentPools: AgentPoolsPort = {
-    get: (ref) => {
+    get: (ref, opts) => {
       const id = agentPoolId(ref);
-      return this.call("pools.get", id, () => {
+      return this.call("pools.get", id, opts, () => {
         const p = this.pools.get(resourceIdKey(id));
         return p ? ok(p) : fail(FakeArm.notFound("NotFound", id));
       });
@@ -153,7 +158,9 @@ export class FakeArm implements NodePoolSnapshotArm {
  */
 export class FakeKube extends KubeClient {
   object: KubeObject;
-  readonly writes: Array<{ method: string; path: string; body: unknown }> = [];
+  readonly writes: Array<{ method: string; path: string; body: unknown; signal?: AbortSignal | undefined; timeoutMs?: number | undefined }> = [];
+  /** How many of the next status writes answer 409 Conflict (Infinity: all of them). */
+  statusConflicts = 0;
   private rv: number;
 
   constructor(object: KubeObject) {
@@ -176,10 +183,13 @@ export class FakeKube extends KubeClient {
   }
 
   override request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
-    this.writes.push({ method, path, body: opts.body });
+    this.writes.push({ method, path, body: opts.body, signal: opts.signal, timeoutMs: opts.timeoutMs });
     const base = `/apis/aksnap.io/v1alpha1/namespaces/${this.object.metadata.namespace}/nodepoolsnapshots/${this.object.metadata.name}`;
     const body = opts.body as { status?: unknown; metadata?: { finalizers?: string[] } } | undefined;
-    if (method === "PUT" && path === `${base}/status`) {
+    if (method === "PUT" && path === `${base}/status` && this.statusConflicts > 0) {
+      this.statusConflicts--;
+      return Promise.reject(classifyStatus(409, { kind: "Status", reason: "Conflict", message: "the object has been modified" }));
+    } else if (method === "PUT" && path === `${base}/status`) {
       this.object = { ...this.object, status: structuredClone(body?.status) };
     } else if (method === "PATCH" && path === base && opts.contentType === "application/merge-patch+json" && body?.metadata?.finalizers) {
       this.object = { ...this.object, metadata: { ...this.object.metadata, finalizers: [...body.metadata.finalizers] } };

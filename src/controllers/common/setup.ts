@@ -1,0 +1,68 @@
+// What every controller's `setup(manager, deps)` receives (controller-runtime's SetupWithManager):
+// the shared clients and metric sinks are built once by the operator; each controller folder
+// registers its own informers, handlers and controller, so operator.ts only composes.
+import type { Logger } from "pino";
+import type { Config } from "../../config.ts";
+import { objectKey, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
+import type { EventRecorder } from "../../kube/events.ts";
+import { Informer } from "../../kube/informer.ts";
+import { changedBeyondStatus } from "../../kube/predicates.ts";
+import type { Clock } from "../../runtime/clock.ts";
+import type { Controller, ControllerMetrics } from "../../runtime/controller.ts";
+import type { WorkQueueMetricsProvider } from "../../runtime/workqueue.ts";
+
+export interface SetupDeps<Arm> {
+  client: KubeClient;
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  events: EventRecorder;
+  arm: Arm;
+  queueMetrics: WorkQueueMetricsProvider;
+  controllerMetrics: ControllerMetrics;
+}
+
+/** The manager surface a controller's setup uses. */
+export interface SetupManager {
+  addSource(source: Informer): void;
+  addController(controller: Controller): void;
+}
+
+/** A typed cache over one informer per watched namespace (or one cluster-wide). */
+export interface WatchedKind {
+  informers: Informer[];
+  cache: { get(key: string): KubeObject | undefined };
+}
+
+export function watch(manager: SetupManager, deps: Pick<SetupDeps<unknown>, "client" | "config" | "log">, rt: ResourceType): WatchedKind {
+  const nss = deps.config.watchNamespaces.length > 0 ? deps.config.watchNamespaces : [undefined];
+  const informers = nss.map(
+    (ns) => new Informer(deps.client, rt, { ...(ns ? { namespace: ns } : {}), log: deps.log.child({ informer: rt.plural, namespace: ns ?? "*" }) }),
+  );
+  for (const inf of informers) manager.addSource(inf);
+  return {
+    informers,
+    cache: {
+      get(key: string): KubeObject | undefined {
+        for (const inf of informers) {
+          const o = inf.get(key);
+          if (o) return o;
+        }
+        return undefined;
+      },
+    },
+  };
+}
+
+/** Enqueue the object's own key on add, delete, and updates beyond status (our own status writes do not loop). */
+export function enqueueOwnKey(informers: readonly Informer[], controller: Controller): void {
+  for (const inf of informers) {
+    inf.addHandler({
+      onAdd: (o) => controller.enqueue(objectKey(o)),
+      onUpdate: (old, o) => {
+        if (changedBeyondStatus(old, o)) controller.enqueue(objectKey(o));
+      },
+      onDelete: (o) => controller.enqueue(objectKey(o)),
+    });
+  }
+}
