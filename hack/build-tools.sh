@@ -113,6 +113,9 @@ build_kubelet() {
   mv "$BIN/kubelet-$K8S_VERSION.tmp" "$BIN/kubelet-$K8S_VERSION"
   log "built kubelet in $((SECONDS - t0)) s"
 }
+# The kubelet's plugin registration API (the test CSI driver registers itself with it); loaded from
+# the module cache, never copied into the repository.
+kubelet_plugin_proto() { moddir_of "k8s.io/kubelet@v0.${K8S_VERSION#v1.}" >/dev/null; }
 
 build_etcd() {
   [ -x "$BIN/etcd-$ETCD_VERSION" ] && return 0
@@ -230,8 +233,8 @@ main() {
     luahealth) build_luahealth ;;
     crds) snapshot_crds ;;
     csi) build_csi ;;
-    node) build_kubelet ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_kubelet ;;
+    node) build_kubelet; kubelet_plugin_proto ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_kubelet; kubelet_plugin_proto ;;
     *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi|luahealth|node]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
@@ -251,6 +254,7 @@ CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
 LUAHEALTH=$BIN/luahealth-$LUA_VERSION-$(LUAHEALTH_KEY)
 KUBELET=$BIN/kubelet-$K8S_VERSION
+KUBELET_PLUGIN_PROTO=$(go env GOMODCACHE)/k8s.io/kubelet@v0.${K8S_VERSION#v1.}/pkg/apis/pluginregistration/v1/api.proto
 ENV
   # Keep keys this version of the script does not know (another worktree's script may have added tools).
   if [ -f "$CACHE/tools.env" ]; then

@@ -6,7 +6,7 @@
 // test file (beforeAll); stop() removes containers, stops the daemons by pid, unmounts what is left
 // under the node's dir and removes it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,10 @@ export interface RealNode {
   nodeName: string;
   /** The kubelet's --root-dir: plugins register through `<rootDir>/plugins_registry/`. */
   rootDir: string;
+  /** `<rootDir>/plugins_registry`: where a CSI driver's registration socket goes. */
+  registrationDir: string;
+  /** The kubelet's pluginregistration api.proto (Go module cache). */
+  pluginProto: string;
   dir: string;
   images: NodeImages;
   /** Time from the first spawn to the Node being Ready, and of the whole start (images, build checks). */
@@ -48,16 +52,17 @@ function readEnv(file: string): Record<string, string> {
 }
 
 /** Debian packages, the kubelet and the images: each step is skipped when already done. */
-export function ensureNodeTools(): { kubelet: string; images: NodeImages } {
+export function ensureNodeTools(): { kubelet: string; pluginProto: string; images: NodeImages } {
   const run = (script: string, ...args: string[]): string =>
     execFileSync("bash", [join(repoRoot, script), ...args], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" }).trim();
   run("hack/node/install-deps.sh");
-  let kubelet = readEnv(join(cacheDir(), "tools.env"))["KUBELET"];
-  if (!kubelet || !existsSync(kubelet)) {
-    run("hack/build-tools.sh", "node");
-    kubelet = readEnv(join(cacheDir(), "tools.env"))["KUBELET"];
-  }
-  if (!kubelet || !existsSync(kubelet)) throw new Error("kubelet not built: bash hack/build-tools.sh node");
+  const tools = (): Record<string, string> => readEnv(join(cacheDir(), "tools.env"));
+  const built = (): boolean => [tools()["KUBELET"], tools()["KUBELET_PLUGIN_PROTO"]].every((f) => f !== undefined && existsSync(f));
+  // Checkouts share the cache and an older build-tools.sh rewrites tools.env without these keys.
+  if (!built()) run("hack/build-tools.sh", "node");
+  if (!built()) throw new Error("kubelet not built: bash hack/build-tools.sh node");
+  const kubelet = tools()["KUBELET"] ?? "";
+  const pluginProto = tools()["KUBELET_PLUGIN_PROTO"] ?? "";
   const manifest = readEnv(run("hack/node/images.sh").split("\n").pop() ?? "");
   const need = (k: string): string => {
     const v = manifest[k];
@@ -66,6 +71,7 @@ export function ensureNodeTools(): { kubelet: string; images: NodeImages } {
   };
   return {
     kubelet,
+    pluginProto,
     images: { pause: need("PAUSE_IMAGE"), tools: need("TOOLS_IMAGE"), pauseTar: need("PAUSE_TAR"), toolsTar: need("TOOLS_TAR") },
   };
 }
@@ -189,6 +195,15 @@ function pidsNaming(path: string): number[] {
   return out;
 }
 
+/** The cgroup dirs containerd's CRI plugin makes for pods with no QoS parent (one per hierarchy). */
+export function criCgroups(): string[] {
+  const root = "/sys/fs/cgroup";
+  const out: string[] = [];
+  for (const h of existsSync(root) ? readdirSync(root) : []) if (existsSync(join(root, h, "k8s.io"))) out.push(join(root, h, "k8s.io"));
+  if (existsSync(join(root, "k8s.io"))) out.push(join(root, "k8s.io"));
+  return out;
+}
+
 export interface StartNodeOptions {
   dir?: string;
   /** Extra kubelet log verbosity. */
@@ -199,7 +214,7 @@ export async function startNode(cp: ControlPlane, opts: StartNodeOptions = {}): 
   const access = cp.node;
   if (!access) throw new Error("startNode needs a control plane started with { node: true }");
   const t0 = Date.now();
-  const { kubelet, images } = ensureNodeTools();
+  const { kubelet, images, pluginProto } = ensureNodeTools();
   // Short: unix socket paths are limited to 108 bytes.
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "aksnap-node-"));
   for (const d of ["containerd", "cni", "kubelet", "pod-logs", "certs"]) mkdirSync(join(dir, d), { recursive: true });
@@ -221,6 +236,7 @@ current-context: c
 `,
   );
   const procs: Proc[] = [];
+  const cgroupsBefore = new Set(criCgroups());
   const ctr = (...args: string[]): string =>
     execFileSync("ctr", ["--address", socket, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
@@ -275,6 +291,14 @@ current-context: c
         // already gone with its parent
       }
     }
+    // Empty cgroup parents this node's containerd created (rmdir refuses a non-empty one).
+    for (const cg of criCgroups().filter((c) => !cgroupsBefore.has(c))) {
+      try {
+        rmdirSync(cg);
+      } catch {
+        // still in use
+      }
+    }
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   };
 
@@ -316,6 +340,8 @@ current-context: c
   return {
     nodeName: access.nodeName,
     rootDir,
+    registrationDir: join(rootDir, "plugins_registry"),
+    pluginProto,
     dir,
     images,
     readyMs,

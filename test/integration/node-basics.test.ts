@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { KubeClient } from "../../src/kube/client.ts";
 import { startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
 import { createNamespace } from "../harness/kube.ts";
-import { mountsUnder, runPod, startNode, type RealNode } from "../harness/node.ts";
+import { criCgroups, mountsUnder, runPod, startNode, type RealNode } from "../harness/node.ts";
 
 const addrs = (): string => execFileSync("ip", ["-o", "addr"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/).slice(1, 4).join(" ")).sort().join("\n");
 const links = (): string => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").map((l) => l.split(":")[1]?.trim() ?? "").sort().join("\n");
@@ -18,11 +18,12 @@ let cp: ControlPlane;
 let node: RealNode;
 let client: KubeClient;
 let kc: KubeConfig;
-const before = { addrs: "", links: "" };
+const before = { addrs: "", links: "", cgroups: [] as string[] };
 
 beforeAll(async () => {
   before.addrs = addrs();
   before.links = links();
+  before.cgroups = criCgroups();
   cp = await startControlPlane({ node: true });
   node = await startNode(cp);
   console.log(`[node] Ready ${node.readyMs} ms after the first spawn; whole start ${node.startMs} ms`);
@@ -56,4 +57,5 @@ it("leaves no process, mount, address or interface behind", async () => {
   expect(existsSync(dir)).toBe(false);
   expect(addrs()).toBe(before.addrs);
   expect(links()).toBe(before.links);
+  expect(criCgroups()).toEqual(before.cgroups);
 });
