@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient } from "../../src/kube/client.ts";
-import { cacheDir, type ControlPlane, type NodeAccess } from "./control-plane.ts";
+import { cacheDir, freePort, type ControlPlane, type NodeAccess } from "./control-plane.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -137,11 +137,11 @@ state = "${dir}/containerd/state"
 `;
 }
 
-function kubeletConfig(dir: string, access: NodeAccess): string {
+function kubeletConfig(dir: string, access: NodeAccess, port: number): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: 127.0.0.1
-port: 10250
+port: ${port}
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 healthzPort: 0
@@ -223,7 +223,8 @@ export async function startNode(cp: ControlPlane, opts: StartNodeOptions = {}): 
   // containerd wants a CNI config before it reports the network ready; loopback only: nothing on the host changes.
   writeFileSync(join(dir, "cni/10-loopback.conflist"), JSON.stringify({ cniVersion: "1.0.0", name: "aksnap-loopback", plugins: [{ type: "loopback" }] }));
   writeFileSync(join(dir, "containerd/config.toml"), containerdConfig(dir, images.pause));
-  writeFileSync(join(dir, "kubelet-config.yaml"), kubeletConfig(dir, access));
+  // A free port, not 10250: the apiserver reaches the kubelet at the port its Node status reports.
+  writeFileSync(join(dir, "kubelet-config.yaml"), kubeletConfig(dir, access, await freePort()));
   const ca = readFileSync(access.serverCaFile).toString("base64");
   writeFileSync(
     join(dir, "kubelet.kubeconfig"),
