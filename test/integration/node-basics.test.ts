@@ -4,12 +4,14 @@
 // leaves no process, mount or host network address behind.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { KubeConfig } from "@kubernetes/client-node";
+import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { KubeClient } from "../../src/kube/client.ts";
 import { startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
 import { createNamespace } from "../harness/kube.ts";
-import { criCgroups, mountsUnder, runPod, startNode, type RealNode } from "../harness/node.ts";
+import { criCgroups, mountsUnder, podType, runPod, startNode, toolsPod, type RealNode } from "../harness/node.ts";
+import { eventually } from "../harness/kube.ts";
 
 const addrs = (): string => execFileSync("ip", ["-o", "addr"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/).slice(1, 4).join(" ")).sort().join("\n");
 const links = (): string => execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").map((l) => l.split(":")[1]?.trim() ?? "").sort().join("\n");
@@ -46,6 +48,25 @@ it("runs a pod of the local tools image on loopback and serves its log through t
   expect(r.message).toBe(execFileSync("sh", ["-c", "echo -n aksnap | sha256sum | cut -d' ' -f1"], { encoding: "utf8" }).trim());
   const log = (await client.request("GET", `/api/v1/namespaces/${ns}/pods/hello/log`)) as { message?: string };
   expect(log.message).toContain("logged");
+});
+
+it("execs a command in a running pod through the apiserver's pods/exec (what hooks use), with its exit code", async () => {
+  const ns = await createNamespace(kc, "node-exec");
+  await client.create(podType, toolsPod(node, ns, "app", { script: "sleep 3600" }) as never);
+  await eventually(async () => ((await client.get(podType, ns, "app")) as { status?: { phase?: string } }).status?.phase === "Running" || undefined, "pod Running", 60_000, 200);
+  let out = "";
+  const stdout = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const status = await new Promise<V1Status>((resolve, reject) => {
+    new Exec(kc).exec(ns, "app", "main", ["/bin/sh", "-c", "echo flushed > /tmp/marker; cat /tmp/marker; exit 3"], stdout, null, null, false, resolve).catch(reject);
+  });
+  expect(out.trim()).toBe("flushed");
+  expect(status.status).toBe("Failure");
+  expect(status.details?.causes?.find((c) => c.reason === "ExitCode")?.message).toBe("3");
 });
 
 it("leaves no process, mount, address or interface behind", async () => {
