@@ -32,7 +32,8 @@ beforeAll(async () => {
   kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);
   client = new KubeClient(kc);
-});
+  // A fresh machine installs the Debian packages and builds the images here first.
+}, 300_000);
 
 afterAll(async () => {
   await node?.stop();
