@@ -101,6 +101,16 @@ describe("on a real node", () => {
       const written = await w.writeData(ns, "writer", "db", MIB);
       await w.volumeSnapshot(ns, "held", "db", OPT_IN);
       await operatorFor(ns);
+      // Every verdict aksnap writes while the copy is held, sampled until the hold is lifted.
+      const seen = new Set<string>();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const x = await annotations(ns, "held").catch(() => ({}) as Record<string, string>);
+          seen.add(`${x["aksnap.io/verified"] ?? "-"}/${x["aksnap.io/verification"] ?? "-"}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
       const handle = await handleOf(ns, "held");
       await eventually(async () => ((await readyToUse(ns, "held")) ? true : undefined), "readyToUse", 60_000, 200);
       const copy = await eventually(async () => (await w.csi.copies()).find((c) => c.id === handle && c.percent === 40), "copy at 40 %", 30_000, 100);
@@ -134,6 +144,10 @@ describe("on a real node", () => {
       expect(await readyToUse(ns, "held")).toBe(true);
 
       // The copy completes: aksnap verifies, and a restore made after that reads the same bytes.
+      sampling = false;
+      await sampler;
+      expect([...seen].filter((v) => v.startsWith("true"))).toEqual([]);
+      expect(seen).toContain("false/Waiting");
       await w.csi.setCopyHold(null);
       await eventually(async () => ((await annotations(ns, "held"))["aksnap.io/verified"] === "true" ? true : undefined), "verified after the copy", 60_000, 250);
       expect(snapshotBlobSum(handle).sum).toBe(written);
