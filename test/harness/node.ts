@@ -6,7 +6,7 @@
 // test file (beforeAll); stop() removes containers, stops the daemons by pid, unmounts what is left
 // under the node's dir and removes it.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -129,6 +129,7 @@ state = "${dir}/containerd/state"
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "${dir}/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${dir}/cni"
@@ -195,6 +196,27 @@ function pidsNaming(path: string): number[] {
   return out;
 }
 
+/**
+ * Fixed host paths the kubelet and containerd use whatever their root dirs: the device-plugin socket
+ * dir, the shims' socket dir, the container log links. Removed at stop when the node created them.
+ */
+export const FIXED_HOST_PATHS = ["/var/lib/kubelet", "/run/containerd", "/var/log/containers"] as const;
+
+/** Links in /var/log/containers that point into `dir` (the kubelet's per-container log links). */
+export function logLinksInto(dir: string): string[] {
+  const d = "/var/log/containers";
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .map((f) => join(d, f))
+    .filter((f) => {
+      try {
+        return readlinkSync(f).startsWith(dir + "/");
+      } catch {
+        return false;
+      }
+    });
+}
+
 /** The cgroup dirs containerd's CRI plugin makes for pods with no QoS parent (one per hierarchy). */
 export function criCgroups(): string[] {
   const root = "/sys/fs/cgroup";
@@ -238,6 +260,7 @@ current-context: c
   );
   const procs: Proc[] = [];
   const cgroupsBefore = new Set(criCgroups());
+  const hostPathsBefore = new Set(FIXED_HOST_PATHS.filter((p) => existsSync(p)));
   const ctr = (...args: string[]): string =>
     execFileSync("ctr", ["--address", socket, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
@@ -292,6 +315,8 @@ current-context: c
         // already gone with its parent
       }
     }
+    for (const link of logLinksInto(dir)) rmSync(link, { force: true });
+    for (const p of FIXED_HOST_PATHS) if (!hostPathsBefore.has(p)) rmSync(p, { recursive: true, force: true });
     // Empty cgroup parents this node's containerd created (rmdir refuses a non-empty one).
     for (const cg of criCgroups().filter((c) => !cgroupsBefore.has(c))) {
       try {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { KubeClient } from "../../src/kube/client.ts";
 import { startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
 import { createNamespace } from "../harness/kube.ts";
-import { criCgroups, mountsUnder, podType, runPod, startNode, toolsPod, type RealNode } from "../harness/node.ts";
+import { criCgroups, FIXED_HOST_PATHS, logLinksInto, mountsUnder, podType, runPod, startNode, toolsPod, type RealNode } from "../harness/node.ts";
 import { eventually } from "../harness/kube.ts";
 
 const addrs = (): string => execFileSync("ip", ["-o", "addr"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/).slice(1, 4).join(" ")).sort().join("\n");
@@ -20,12 +20,14 @@ let cp: ControlPlane;
 let node: RealNode;
 let client: KubeClient;
 let kc: KubeConfig;
-const before = { addrs: "", links: "", cgroups: [] as string[] };
+const before = { addrs: "", links: "", cgroups: [] as string[], hostPaths: [] as string[] };
+const hostPaths = (): string[] => FIXED_HOST_PATHS.filter((p) => existsSync(p));
 
 beforeAll(async () => {
   before.addrs = addrs();
   before.links = links();
   before.cgroups = criCgroups();
+  before.hostPaths = hostPaths();
   cp = await startControlPlane({ node: true });
   node = await startNode(cp);
   console.log(`[node] Ready ${node.readyMs} ms after the first spawn; whole start ${node.startMs} ms`);
@@ -80,4 +82,6 @@ it("leaves no process, mount, address or interface behind", async () => {
   expect(addrs()).toBe(before.addrs);
   expect(links()).toBe(before.links);
   expect(criCgroups()).toEqual(before.cgroups);
+  expect(hostPaths()).toEqual(before.hostPaths);
+  expect(logLinksInto(dir)).toEqual([]);
 });
