@@ -226,6 +226,111 @@ export function criCgroups(): string[] {
   return out;
 }
 
+/** Containers the kubelet left (it does not remove pods on exit): killed and deleted through containerd. */
+async function removeContainers(ctr: (...args: string[]) => string, socket: string): Promise<void> {
+  if (!existsSync(socket)) return;
+  const quiet = (...args: string[]): void => {
+    try {
+      ctr(...args);
+    } catch {
+      // no task, or gone
+    }
+  };
+  let ids: string[];
+  try {
+    ids = ctr("containers", "list", "-q").split("\n").filter(Boolean);
+  } catch {
+    return; // containerd already down
+  }
+  for (const id of ids) quiet("tasks", "kill", "-a", "-s", "SIGKILL", id);
+  if (ids.length) await sleep(500);
+  for (const id of ids) {
+    quiet("tasks", "delete", "-f", id);
+    quiet("containers", "delete", id);
+  }
+}
+
+/** By path: every process naming the dir (kubelet, containerd, shims), then its mounts and log links. */
+function clearPaths(dir: string): void {
+  for (const pid of pidsNaming(dir + "/")) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+  for (const mp of mountsUnder(dir)) {
+    try {
+      execFileSync("umount", ["-l", mp], { stdio: "ignore" });
+    } catch {
+      // already gone with its parent
+    }
+  }
+  for (const link of logLinksInto(dir)) rmSync(link, { force: true });
+}
+
+const NODE_DIR_PREFIX = "aksnap-node-";
+
+/** Node dirs whose owner process still lives (other than `except`). */
+function liveNodeDirs(except?: string): string[] {
+  return readdirSync(tmpdir())
+    .filter((n) => n.startsWith(NODE_DIR_PREFIX))
+    .map((n) => join(tmpdir(), n))
+    .filter((d) => d !== except && existsSync(join(d, "owner")))
+    .filter((d) => {
+      const owner = Number(readFileSync(join(d, "owner"), "utf8").trim());
+      return owner > 0 && existsSync(`/proc/${owner}`);
+    });
+}
+
+interface HostBefore {
+  hostPaths: string[];
+  cgroups: string[];
+}
+
+/**
+ * What a node found on the host before it started, written into its dir: what it created at fixed
+ * places (host paths, cgroup parents) is removed when it stops — unless another live node uses them.
+ */
+function removeHostLeftovers(dir: string, before: HostBefore): void {
+  if (liveNodeDirs(dir).length > 0) return;
+  for (const p of FIXED_HOST_PATHS) if (!before.hostPaths.includes(p)) rmSync(p, { recursive: true, force: true });
+  // Empty cgroup parents this node's containerd created (rmdir refuses a non-empty one).
+  for (const cg of criCgroups().filter((c) => !before.cgroups.includes(c))) {
+    try {
+      rmdirSync(cg);
+    } catch {
+      // still in use
+    }
+  }
+}
+
+/**
+ * Nodes left by a test process that died (SIGKILL, crash) before its stop(): their dir names the
+ * owner pid. Containers go through their containerd if it still answers, then everything naming the
+ * dir is killed, unmounted and removed. Called by startNode; safe while other nodes run.
+ */
+export async function reapOrphanNodes(): Promise<string[]> {
+  const reaped: string[] = [];
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(NODE_DIR_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const ownerFile = join(dir, "owner");
+    if (!existsSync(ownerFile)) continue;
+    const owner = Number(readFileSync(ownerFile, "utf8").trim());
+    if (owner > 0 && existsSync(`/proc/${owner}`)) continue;
+    const socket = join(dir, "containerd/containerd.sock");
+    const ctr = (...args: string[]): string =>
+      execFileSync("ctr", ["--address", socket, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+    await removeContainers(ctr, socket);
+    clearPaths(dir);
+    const beforeFile = join(dir, "host-before.json");
+    if (existsSync(beforeFile)) removeHostLeftovers(dir, JSON.parse(readFileSync(beforeFile, "utf8")) as HostBefore);
+    rmSync(dir, { recursive: true, force: true });
+    reaped.push(dir);
+  }
+  return reaped;
+}
+
 export interface StartNodeOptions {
   dir?: string;
   /** Extra kubelet log verbosity. */
@@ -238,7 +343,10 @@ export async function startNode(cp: ControlPlane, opts: StartNodeOptions = {}): 
   const t0 = Date.now();
   const { kubelet, images, pluginProto } = ensureNodeTools();
   // Short: unix socket paths are limited to 108 bytes.
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "aksnap-node-"));
+  const reaped = await reapOrphanNodes();
+  if (reaped.length) console.warn(`[node] removed nodes left by dead test processes: ${reaped.join(", ")}`);
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), NODE_DIR_PREFIX));
+  writeFileSync(join(dir, "owner"), `${process.pid}\n`);
   for (const d of ["containerd", "cni", "kubelet", "pod-logs", "certs"]) mkdirSync(join(dir, d), { recursive: true });
   const rootDir = join(dir, "kubelet");
   const socket = join(dir, "containerd/containerd.sock");
@@ -259,8 +367,12 @@ current-context: c
 `,
   );
   const procs: Proc[] = [];
-  const cgroupsBefore = new Set(criCgroups());
-  const hostPathsBefore = new Set(FIXED_HOST_PATHS.filter((p) => existsSync(p)));
+  // Another live node may have made them: then they count as there before.
+  const hostBefore: HostBefore = {
+    hostPaths: FIXED_HOST_PATHS.filter((p) => existsSync(p)),
+    cgroups: criCgroups(),
+  };
+  writeFileSync(join(dir, "host-before.json"), JSON.stringify(hostBefore));
   const ctr = (...args: string[]): string =>
     execFileSync("ctr", ["--address", socket, "-n", "k8s.io", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
@@ -270,61 +382,11 @@ current-context: c
     stopped = true;
     const kl = procs.find((p) => p.name === "kubelet");
     if (kl) await stopProc(kl);
-    if (existsSync(socket)) {
-      // Containers the kubelet left (it does not remove pods on exit): kill and delete through containerd.
-      try {
-        const ids = ctr("containers", "list", "-q").split("\n").filter(Boolean);
-        for (const id of ids) {
-          try {
-            ctr("tasks", "kill", "-a", "-s", "SIGKILL", id);
-          } catch {
-            // no task
-          }
-        }
-        await sleep(ids.length ? 500 : 0);
-        for (const id of ids) {
-          try {
-            ctr("tasks", "delete", "-f", id);
-          } catch {
-            // no task
-          }
-          try {
-            ctr("containers", "delete", id);
-          } catch {
-            // gone
-          }
-        }
-      } catch {
-        // containerd already down
-      }
-    }
+    await removeContainers(ctr, socket);
     const cd = procs.find((p) => p.name === "containerd");
     if (cd) await stopProc(cd);
-    // Shims outlive containerd; they name this node's socket path in their arguments.
-    for (const pid of pidsNaming(join(dir, "containerd"))) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    for (const mp of mountsUnder(dir)) {
-      try {
-        execFileSync("umount", ["-l", mp], { stdio: "ignore" });
-      } catch {
-        // already gone with its parent
-      }
-    }
-    for (const link of logLinksInto(dir)) rmSync(link, { force: true });
-    for (const p of FIXED_HOST_PATHS) if (!hostPathsBefore.has(p)) rmSync(p, { recursive: true, force: true });
-    // Empty cgroup parents this node's containerd created (rmdir refuses a non-empty one).
-    for (const cg of criCgroups().filter((c) => !cgroupsBefore.has(c))) {
-      try {
-        rmdirSync(cg);
-      } catch {
-        // still in use
-      }
-    }
+    clearPaths(dir);
+    removeHostLeftovers(dir, hostBefore);
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });
   };
 

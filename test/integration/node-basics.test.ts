@@ -2,7 +2,8 @@
 // control plane of its own, a pod of the locally built tools image running to completion, its log
 // read through the apiserver (which reaches the kubelet with its client cert), and a teardown that
 // leaves no process, mount or host network address behind.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync } from "node:fs";
 import { Exec, KubeConfig, type V1Status } from "@kubernetes/client-node";
 import { Writable } from "node:stream";
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { KubeClient } from "../../src/kube/client.ts";
 import { startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
 import { createNamespace } from "../harness/kube.ts";
-import { criCgroups, FIXED_HOST_PATHS, logLinksInto, mountsUnder, podType, runPod, startNode, toolsPod, type RealNode } from "../harness/node.ts";
+import { killRecorded } from "../harness/control-plane.ts";
+import { criCgroups, FIXED_HOST_PATHS, logLinksInto, mountsUnder, reapOrphanNodes, podType, runPod, startNode, toolsPod, type RealNode } from "../harness/node.ts";
 import { eventually } from "../harness/kube.ts";
 
 const addrs = (): string => execFileSync("ip", ["-o", "addr"], { encoding: "utf8" }).split("\n").map((l) => l.split(/\s+/).slice(1, 4).join(" ")).sort().join("\n");
@@ -85,3 +87,33 @@ it("leaves no process, mount, address or interface behind", async () => {
   expect(hostPaths()).toEqual(before.hostPaths);
   expect(logLinksInto(dir)).toEqual([]);
 });
+
+it("a node whose test process was SIGKILLed (pod running) is reaped by path: processes, mounts, dir", async () => {
+  const child = spawn(process.execPath, ["test/harness/node-main.ts", "--pod"], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`node-main exited ${code}`)));
+  });
+  const started = JSON.parse(line) as { cpDir: string; nodeDir: string };
+  const naming = (): string[] =>
+    execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(started.nodeDir + "/"));
+  expect(naming().length).toBeGreaterThan(2); // kubelet, containerd, a shim
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+  expect(mountsUnder(started.nodeDir).length).toBeGreaterThan(0); // the pod's rootfs, the sandbox's shm
+  const reaped = await reapOrphanNodes();
+  killRecorded(started.cpDir);
+  expect(reaped).toContain(started.nodeDir);
+  expect(naming()).toEqual([]);
+  // The pod's own process was killed through containerd, not left as an orphan.
+  expect(execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).split("\n").filter((l) => l === "sleep 3600")).toEqual([]);
+  expect(mountsUnder(started.nodeDir)).toEqual([]);
+  expect(existsSync(started.nodeDir)).toBe(false);
+  expect(logLinksInto(started.nodeDir)).toEqual([]);
+  execFileSync("rm", ["-rf", started.cpDir]);
+  // What it made at fixed host places goes too (no other node lives: this file's was stopped above).
+  expect(hostPaths()).toEqual(before.hostPaths);
+  expect(criCgroups()).toEqual(before.cgroups);
+}, 180_000);
+
