@@ -22,7 +22,7 @@ if (values.pod) {
   const kc = new KubeConfig();
   kc.loadFromFile(cp.kubeconfigPath);
   const client = new KubeClient(kc);
-  await client.create(podType, toolsPod(node, "default", "sleeper", { script: "sleep 3600" }) as never);
+  await client.create(podType, toolsPod(node, "default", "sleeper", { script: "sleep 3600" }));
   for (;;) {
     const p = (await client.get(podType, "default", "sleeper")) as { status?: { phase?: string } };
     if (p.status?.phase === "Running") break;

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
-import { KubeClient } from "../../src/kube/client.ts";
+import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { cacheDir, freePort, type ControlPlane, type NodeAccess } from "./control-plane.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -463,7 +463,7 @@ async function waitNodeReady(cp: ControlPlane, name: string, kubelet: Proc, dir:
 
 // ---- pods on the node ----
 
-export const podType = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true } as const;
+export const podType: ResourceType = { group: "", version: "v1", plural: "pods", kind: "Pod", namespaced: true };
 
 export interface PodSpecInput {
   /** Shell script run by busybox sh in the tools image. */
@@ -474,7 +474,7 @@ export interface PodSpecInput {
 }
 
 /** A pod of the tools image pinned to the node: hostNetwork (loopback only), never pulled. */
-export function toolsPod(node: RealNode, ns: string, name: string, p: PodSpecInput): KubeObjectLike {
+export function toolsPod(node: RealNode, ns: string, name: string, p: PodSpecInput): KubeObject {
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -501,13 +501,6 @@ export function toolsPod(node: RealNode, ns: string, name: string, p: PodSpecInp
   };
 }
 
-export interface KubeObjectLike {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string };
-  [k: string]: unknown;
-}
-
 interface PodStatus {
   status?: {
     phase?: string;
@@ -524,7 +517,7 @@ export async function runPod(
   p: PodSpecInput,
   timeoutMs = 120_000,
 ): Promise<{ phase: string; exitCode: number; message: string }> {
-  await client.create(podType, toolsPod(node, ns, name, p) as never);
+  await client.create(podType, toolsPod(node, ns, name, p));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pod = (await client.get(podType, ns, name)) as PodStatus;

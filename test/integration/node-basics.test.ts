@@ -57,7 +57,7 @@ it("runs a pod of the local tools image on loopback and serves its log through t
 
 it("execs a command in a running pod through the apiserver's pods/exec (what hooks use), with its exit code", async () => {
   const ns = await createNamespace(kc, "node-exec");
-  await client.create(podType, toolsPod(node, ns, "app", { script: "sleep 3600" }) as never);
+  await client.create(podType, toolsPod(node, ns, "app", { script: "sleep 3600" }));
   await eventually(async () => ((await client.get(podType, ns, "app")) as { status?: { phase?: string } }).status?.phase === "Running" || undefined, "pod Running", 60_000, 200);
   let out = "";
   const stdout = new Writable({
