@@ -9,6 +9,7 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
 import { parseBindAddress, type Config } from "./config.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
+import { setupSnapshotScheduleController } from "./controllers/snapshotschedule/setup.ts";
 import { KubeClient } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
 import { SystemClock } from "./runtime/clock.ts";
@@ -116,6 +117,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
+  setupSnapshotScheduleController(manager, shared, registry);
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

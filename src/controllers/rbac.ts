@@ -4,11 +4,12 @@
 // its folder's rules here.
 import { eventRules, type PolicyRule } from "./common/rbac.ts";
 import { nodePoolSnapshotRules } from "./nodepoolsnapshot/rbac.ts";
+import { snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
 
 export type { PolicyRule } from "./common/rbac.ts";
 
 /** Cluster-wide rules (ClusterRole). */
-export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...eventRules];
+export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...snapshotScheduleRules, ...eventRules];
 
 /** Rules in the operator's own namespace (Role): the leader-election Lease. */
 export const leaderElectionRules: PolicyRule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];

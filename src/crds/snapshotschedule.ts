@@ -276,7 +276,7 @@ export const SnapshotScheduleKind = defineKind({
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: "LastRun", type: "string", jsonPath: ".status.lastRun.phase" },
     { name: "LastSchedule", type: "date", jsonPath: ".status.lastScheduleTime" },
-    { name: "NextSchedule", type: "date", jsonPath: ".status.nextScheduleTime", priority: 1 },
+    { name: "NextSchedule", type: "date", jsonPath: ".status.nextScheduleTime" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 });
