@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the real upstream binaries the tests and the demo need (kube-apiserver,
-# kube-controller-manager, etcd, kstatus) from Go modules into a per-user cache outside
-# the repository. Nothing here is committed but this recipe; each binary is skipped when
-# already present (cache key = component + version). See ../shared/control-plane.md.
+# kube-controller-manager, etcd, kstatus, helm, cronref, the CSI controllers and csi-sanity) from
+# Go modules into a per-user cache outside the repository. Nothing here is committed but this
+# recipe; each binary is skipped when already present (cache key = component + version). See
+# ../shared/control-plane.md.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-v1.37.2}
@@ -10,6 +11,11 @@ ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 CLI_UTILS_VERSION=${CLI_UTILS_VERSION:-v0.37.2}
 SNAPSHOTTER_VERSION=${SNAPSHOTTER_VERSION:-v8.7.0}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
+PROVISIONER_VERSION=${PROVISIONER_VERSION:-v6.3.0}
+CSI_TEST_VERSION=${CSI_TEST_VERSION:-v5.6.0}
+# The spec csi-sanity v5.6.0 and csi-snapshotter v8.7.0 are built against (csi-provisioner v6.3.0
+# uses v1.12.0; v1.13.0 only adds fields, so one proto serves all three).
+CSI_SPEC_VERSION=${CSI_SPEC_VERSION:-v1.13.0}
 CACHE=${AKSNAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aksnap}
 BIN=$CACHE/bin
 SRC=$CACHE/src
@@ -122,6 +128,43 @@ build_helm() {
   mv "$tmp/helm" "$BIN/helm-$HELM_VERSION"; rm -rf "$tmp"; log "built helm in $((SECONDS - t0)) s"
 }
 
+# The real CSI path: snapshot-controller + csi-snapshotter (external-snapshotter), csi-provisioner
+# (external-provisioner) and the conformance suite csi-sanity (csi-test). The first two modules pin
+# k8s.io/* with `replace` lines that a dependent module does not inherit, hence the wrapper; csi-test
+# has none, so a plain `go install` works.
+build_csi_one() { # dir name version package
+  local dir=$1 name=$2 version=$3 pkg=$4
+  [ -x "$BIN/$name-$version" ] && return 0
+  log "building $name $version"; local t0=$SECONDS
+  (cd "$dir" && go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$BIN/$name-$version.tmp" "$pkg")
+  mv "$BIN/$name-$version.tmp" "$BIN/$name-$version"; log "built $name in $((SECONDS - t0)) s"
+}
+build_csi() {
+  local snap=github.com/kubernetes-csi/external-snapshotter/v8 prov=github.com/kubernetes-csi/external-provisioner/v6
+  local t0
+  if [ ! -x "$BIN/snapshot-controller-$SNAPSHOTTER_VERSION" ] || [ ! -x "$BIN/csi-snapshotter-$SNAPSHOTTER_VERSION" ]; then
+    t0=$SECONDS; local d; d=$(wrapper external-snapshotter "$snap" "$SNAPSHOTTER_VERSION" "$SNAPSHOTTER_VERSION" \
+      "$snap/cmd/snapshot-controller" "$snap/cmd/csi-snapshotter")
+    log "external-snapshotter $SNAPSHOTTER_VERSION wrapper module ready in $((SECONDS - t0)) s"
+    build_csi_one "$d" snapshot-controller "$SNAPSHOTTER_VERSION" "$snap/cmd/snapshot-controller"
+    build_csi_one "$d" csi-snapshotter "$SNAPSHOTTER_VERSION" "$snap/cmd/csi-snapshotter"
+  fi
+  if [ ! -x "$BIN/csi-provisioner-$PROVISIONER_VERSION" ]; then
+    t0=$SECONDS; local d; d=$(wrapper external-provisioner "$prov" "$PROVISIONER_VERSION" "$PROVISIONER_VERSION" "$prov/cmd/csi-provisioner")
+    log "external-provisioner $PROVISIONER_VERSION wrapper module ready in $((SECONDS - t0)) s"
+    build_csi_one "$d" csi-provisioner "$PROVISIONER_VERSION" "$prov/cmd/csi-provisioner"
+  fi
+  if [ ! -x "$BIN/csi-sanity-$CSI_TEST_VERSION" ]; then
+    log "building csi-sanity $CSI_TEST_VERSION"; local t0=$SECONDS tmp; tmp=$(mktemp -d)
+    GOBIN=$tmp go install -trimpath -ldflags "-s -w" "github.com/kubernetes-csi/csi-test/v5/cmd/csi-sanity@$CSI_TEST_VERSION"
+    mv "$tmp/csi-sanity" "$BIN/csi-sanity-$CSI_TEST_VERSION"; rm -rf "$tmp"; log "built csi-sanity in $((SECONDS - t0)) s"
+  fi
+  # The test CSI driver loads csi.proto straight from the module cache (never copied into the repo).
+  moddir_of "github.com/container-storage-interface/spec@$CSI_SPEC_VERSION" >/dev/null
+}
+# Where `go mod download` puts csi.proto; computed without network so every target can name it.
+csi_proto() { echo "$(go env GOMODCACHE)/github.com/container-storage-interface/spec@$CSI_SPEC_VERSION/csi.proto"; }
+
 # cronref: the schedule-math reference (hack/cronref/main.go) built against robfig/cron, the
 # library Kubernetes CronJob uses; the schedule unit tests compare our next-run times with it.
 ROBFIG_CRON_VERSION=${ROBFIG_CRON_VERSION:-v3.0.1}
@@ -154,8 +197,9 @@ main() {
     cronref) build_cronref ;;
     helm) build_helm ;;
     crds) snapshot_crds ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds]" >&2; exit 2 ;;
+    csi) build_csi ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
   # renamed: unit tests (cronref) and the integration harness may run this script at the same time.
@@ -167,6 +211,11 @@ KSTATUS=$BIN/kstatus-$CLI_UTILS_VERSION-$(KSTATUS_KEY)
 SNAPSHOT_CRDS=$CACHE/crds
 HELM=$BIN/helm-$HELM_VERSION
 CRONREF=$BIN/cronref-$ROBFIG_CRON_VERSION-$(CRONREF_KEY)
+CSI_SNAPSHOT_CONTROLLER=$BIN/snapshot-controller-$SNAPSHOTTER_VERSION
+CSI_SNAPSHOTTER=$BIN/csi-snapshotter-$SNAPSHOTTER_VERSION
+CSI_PROVISIONER=$BIN/csi-provisioner-$PROVISIONER_VERSION
+CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
+CSI_PROTO=$(csi_proto)
 ENV
   # Keep keys this version of the script does not know (another worktree's script may have added tools).
   if [ -f "$CACHE/tools.env" ]; then

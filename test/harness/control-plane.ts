@@ -26,7 +26,7 @@ export function cacheDir(): string {
 }
 
 /** Builds (first time on a machine, ~15 min on 2 cores) or finds the binaries; returns their paths. */
-export function ensureTools(what: "control-plane" | "kstatus" | "helm" | "all" = "control-plane"): Tools {
+export function ensureTools(what: "control-plane" | "kstatus" | "helm" | "csi" | "all" = "control-plane"): Tools {
   execFileSync("bash", [join(repoRoot, "hack/build-tools.sh"), what], { stdio: ["ignore", "inherit", "inherit"] });
   const env = Object.fromEntries(
     readFileSync(join(cacheDir(), "tools.env"), "utf8")
