@@ -204,6 +204,12 @@ export const TargetResultSchema = Type.Object(
     }),
     completionPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: "Azure snapshot copy progress." })),
     message: Type.Optional(Type.String({ maxLength: 4096 })),
+    operation: Type.Optional(
+      Type.String({
+        maxLength: 16384,
+        description: "Resume token of the ARM create in flight (disk snapshots): a restarted operator polls that operation, and its failure code, instead of guessing.",
+      }),
+    ),
   },
   { description: "One child of a run." },
 );

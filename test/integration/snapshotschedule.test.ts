@@ -60,6 +60,7 @@ afterEach(async () => {
   emu.control.clearFaults();
   emu.control.clearOutcomes();
   emu.control.setBehaviour({ copyProgress: "slowSources" });
+  emu.control.setTiming({ computeOperationMs: 500, copyDurationMs: 2000 });
 });
 
 async function operatorFor(ns: string): Promise<InProcessOperator> {
@@ -218,6 +219,26 @@ describe("SnapshotSchedule", () => {
     expect(ev.find((e) => e.reason === "RunFailed")).toMatchObject({ type: "Warning" });
     expect(ev.find((e) => e.reason === "RunFailed")?.message).toContain("CopySourceNotFound");
   });
+  it("a disk snapshot create that ARM fails → run Failed with ARM's code, read from the operation the status kept", async () => {
+    const ns = await createNamespace(kubeConfig(), "ssch-lrofail");
+    const mark = `t-${ns}`;
+    makeDisk(`${ns}-a`, { backup: mark });
+    emu.control.setTiming({ computeOperationMs: 3000 });
+    emu.control.injectOutcome({ kind: "computeSnapshot", idPattern: ns, operation: "create", outcome: { type: "failed", code: "OperationNotAllowed", message: "Snapshot quota exceeded for this disk" } });
+    await operatorFor(ns);
+    await admin.create(
+      ssch,
+      schedule(ns, "lro", { template: { disks: { resourceGroups: [DEMO_NODE_RESOURCE_GROUP], matchTags: { backup: mark }, snapshotResourceGroup: DEMO_SNAPSHOT_RESOURCE_GROUP } } }, { "aksnap.io/run-requested-at": "go" }),
+    );
+    const inFlight = await waitFor(ns, "lro", "the create's operation kept in status", (o) => o.status?.lastRun?.results?.[0]?.operation !== undefined, 30_000);
+    expect(inFlight.status?.lastRun?.phase).toBe("Running");
+    const o = await waitFor(ns, "lro", "run Failed", lastPhase("Failed"), 30_000);
+    const r = o.status?.lastRun?.results?.[0];
+    expect(r).toMatchObject({ kind: "DiskSnapshot", phase: "Failed" });
+    expect(r?.message).toContain("OperationNotAllowed");
+    expect(r?.operation).toBeUndefined();
+  });
+
   it("retention with verification failing on new runs keeps the last verified snapshot and bounds failed ones", async () => {
     const ns = await createNamespace(kubeConfig(), "ssch-ret");
     const mark = `t-${ns}`;

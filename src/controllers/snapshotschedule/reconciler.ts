@@ -5,7 +5,7 @@
 // verified or failed; then retention. Disk snapshot creates are submitted, never awaited: the
 // deterministic ARM name is the resume point, and the ARM tags are the durable record.
 import type { CallOptions } from "../../azure/deadline.ts";
-import { describeArmError } from "../../azure/errors.ts";
+import { describeArmError, type ArmError } from "../../azure/errors.ts";
 import { computeSnapshotId, parseComputeSnapshotId } from "../../azure/ids.ts";
 import type { ComputeSnapshotsPort } from "../../azure/ports/computeSnapshots.ts";
 import type { DisksPort } from "../../azure/ports/disks.ts";
@@ -134,7 +134,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     }
   }
 
-  const terminal = (r: TargetResult | undefined): r is TargetResult => r !== undefined && r.phase !== "Pending";
+  const terminal = (r: TargetResult): boolean => r.phase !== "Pending";
 
   async function observeRun(obj: SnapshotSchedule, run: ActiveRun, prev: readonly TargetResult[], call: CallOptions): Promise<TargetResult[]> {
     const s = refOf(obj);
@@ -148,7 +148,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       const name = child.metadata.name;
       const target = t.source.agentPoolId ?? `${t.source.resourceGroup ?? ""}/${t.source.clusterName ?? ""}/${t.source.agentPoolName ?? ""}`;
       const old = before.get(`NodePoolSnapshot|${name}`);
-      if (terminal(old)) {
+      if (old && terminal(old)) {
         out.push(old);
         continue;
       }
@@ -165,7 +165,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         const name = child.metadata.name;
         seen.add(name);
         const old = before.get(`VolumeSnapshot|${name}`);
-        if (terminal(old)) {
+        if (old && terminal(old)) {
           out.push(old);
           continue;
         }
@@ -204,36 +204,67 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       const plan = diskSnapshotPlan(s, tpl, sub, disk, run.id);
       const id = computeSnapshotId(plan.ref);
       const old = before.get(`DiskSnapshot|${id}`);
-      if (terminal(old)) {
+      if (old && terminal(old)) {
         out.push(old);
         continue;
       }
       const base = { kind: "DiskSnapshot" as const, target: disk.id, name: id };
-      const got = await deps.arm.computeSnapshots.readiness(plan.ref, call);
-      if (got.ok) {
-        out.push(
-          isOurDiskSnapshot(got.value.snapshot.tags, s)
-            ? { ...base, ...diskResult(got.value.readiness) }
-            : { ...base, phase: "Failed", message: `${ChildReasons.CreateFailed}: ${id} exists and is not this schedule's (tag ${TAG_SCHEDULE})` },
-        );
-        continue;
-      }
-      if (got.error.kind !== "notFound" || isResourceGroupNotFound(got.error)) {
-        const gaveUp = got.error.kind === "invalid" || got.error.kind === "notFound";
-        out.push({ ...base, phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Provisioning}: ${describeArmError(got.error)}` });
-        continue;
-      }
-      // Absent: submit the create and look again on the next poll (never await the operation).
-      const started = await deps.arm.computeSnapshots.beginCreate(plan.ref, plan.spec, call);
-      if (started.kind === "failed") {
-        const e = started.error;
-        const gaveUp = e.kind === "invalid" || e.kind === "notFound";
-        out.push({ ...base, phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Creating}: ${describeArmError(e)}` });
-      } else {
-        out.push({ ...base, phase: "Pending", message: `${ChildReasons.Creating}: incremental snapshot of ${disk.id} submitted` });
-      }
+      out.push({ ...base, ...(await observeDiskSnapshot(s, plan, id, old?.operation, call)) });
     }
     return out;
+  }
+
+  type DiskOutcome = Pick<TargetResult, "phase" | "message" | "completionPercent" | "operation">;
+
+  /**
+   * One disk snapshot of a run: poll the create we submitted (its resume token is in the last
+   * status, so a failure reports ARM's code), else read the snapshot under its deterministic name
+   * (the resume point when the token was lost with a crash), else submit the create.
+   */
+  async function observeDiskSnapshot(
+    s: ScheduleRef,
+    plan: ReturnType<typeof diskSnapshotPlan>,
+    id: string,
+    token: string | undefined,
+    call: CallOptions,
+  ): Promise<DiskOutcome> {
+    const giveUp = (e: ArmError): boolean => e.kind === "invalid" || e.kind === "notFound";
+    if (token !== undefined) {
+      const op = await deps.arm.computeSnapshots.checkOperation(token, call);
+      switch (op.kind) {
+        case "inProgress":
+          return { phase: "Pending", message: `${ChildReasons.Provisioning}: creating ${id}`, operation: op.resumeToken };
+        case "unknown":
+          return { phase: "Pending", message: `${ChildReasons.Provisioning}: ${describeArmError(op.error)}`, operation: token };
+        case "failed":
+          return { phase: "Failed", message: `${ChildReasons.CreateFailed}: ${describeArmError(op.error)}` };
+        case "succeeded":
+          break; // the create is done; the copy may not be: read readiness below
+      }
+    }
+    const got = await deps.arm.computeSnapshots.readiness(plan.ref, call);
+    if (got.ok) {
+      if (!isOurDiskSnapshot(got.value.snapshot.tags, s)) {
+        return { phase: "Failed", message: `${ChildReasons.CreateFailed}: ${id} exists and is not this schedule's (tag ${TAG_SCHEDULE})` };
+      }
+      return diskResult(got.value.readiness);
+    }
+    if (got.error.kind !== "notFound" || isResourceGroupNotFound(got.error)) {
+      const gaveUp = giveUp(got.error);
+      return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Provisioning}: ${describeArmError(got.error)}` };
+    }
+    // Absent: submit the create and look again on the next poll (never await the operation).
+    const started = await deps.arm.computeSnapshots.beginCreate(plan.ref, plan.spec, call);
+    switch (started.kind) {
+      case "failed": {
+        const gaveUp = giveUp(started.error);
+        return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Creating}: ${describeArmError(started.error)}` };
+      }
+      case "submitted":
+        return { phase: "Pending", message: `${ChildReasons.Creating}: incremental snapshot of ${plan.spec.sourceResourceId} submitted`, operation: started.resumeToken };
+      case "succeeded":
+        return diskResult(snapshotReadiness(started.value));
+    }
   }
 
   // --- retention ---
