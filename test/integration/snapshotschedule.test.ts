@@ -406,6 +406,57 @@ describe("SnapshotSchedule", () => {
     await second.exited;
   });
 
+  it("two replicas → one run: only the lease holder acts; SIGKILLed mid-run, the standby completes the same run", async () => {
+    const ns = await createNamespace(kubeConfig(), "ssch-ha");
+    const mark = `t-${ns}`;
+    makeDisk(`${ns}-a`, { backup: mark });
+    emu.control.setBehaviour({ copyProgress: "allIncremental" });
+    emu.control.setTiming({ copyDurationMs: 600_000 });
+    const leaseName = `aksnap-ssch-${ns}`;
+    const replica = (id: string): OperatorProcess => {
+      const p = spawnOperator(env, { "watch-namespaces": ns, "leader-elect": "true", "leader-election-namespace": "aksnap-system", "leader-election-id": leaseName, identity: id }, dir);
+      procs.push(p);
+      return p;
+    };
+    const replicas = { a: replica("replica-a"), b: replica("replica-b") };
+    await admin.create(
+      ssch,
+      schedule(
+        ns,
+        "ha",
+        {
+          template: {
+            nodePools: [{ source: { resourceGroup: DEMO_RESOURCE_GROUP, clusterName: DEMO_CLUSTER, agentPoolName: "userpool" } }],
+            disks: { resourceGroups: [DEMO_NODE_RESOURCE_GROUP], matchTags: { backup: mark }, snapshotResourceGroup: DEMO_SNAPSHOT_RESOURCE_GROUP },
+          },
+        },
+        { "aksnap.io/run-requested-at": "go" },
+      ),
+    );
+    const [snap] = await eventually(async () => {
+      const s = diskSnapshotsOf(ns, "ha");
+      return s.length === 1 ? s : undefined;
+    }, "the disk snapshot submitted", 60_000);
+    emu.control.setCompletion(snap?.id ?? "", { percent: 40, frozen: true });
+    const lease = await admin.get({ group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true }, "aksnap-system", leaseName);
+    const holder = (lease["spec"] as { holderIdentity?: string }).holderIdentity;
+    const leader = holder === "replica-a" ? replicas.a : replicas.b;
+    const runBefore = (await get(ns, "ha")).status?.lastRun?.id;
+    leader.child.kill("SIGKILL");
+    await leader.exited;
+    emu.control.setCompletion(snap?.id ?? "", { percent: 100 });
+    const o = await waitFor(ns, "ha", "run Succeeded by the standby", lastPhase("Succeeded"), 90_000);
+    expect(o.status?.lastRun?.id).toBe(runBefore);
+    expect(o.status?.lastRun).toMatchObject({ targets: 2, verified: 2 });
+    expect((await admin.list(nps, ns)).items).toHaveLength(1);
+    expect(diskSnapshotsOf(ns, "ha")).toHaveLength(1);
+    const creates = emu.control.requests({ method: "PUT", path: `/snapshots/${snap?.id.split("/").pop() ?? ""}` }).filter((r) => r.status >= 200 && r.status < 300);
+    expect(creates).toHaveLength(1);
+    const started = (await eventsOf(ns, "ha")).filter((e) => e.reason === "RunStarted");
+    expect(started).toHaveLength(1);
+    for (const p of Object.values(replicas)) if (p.child.exitCode === null) p.child.kill("SIGTERM");
+  });
+
   it("a suspended schedule runs on demand only; resumed, it runs at the next minute", async () => {
     const ns = await createNamespace(kubeConfig(), "ssch-susp");
     await operatorFor(ns);

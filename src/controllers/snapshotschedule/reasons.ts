@@ -53,7 +53,6 @@ export const ChildReasons = {
   AccessPending: "AccessPending",
   CreateFailed: "CreateFailed",
   ChildStalled: "ChildStalled",
-  ChildMissing: "ChildMissing",
   VerificationFailed: "VerificationFailed",
   DeadlineExceeded: "DeadlineExceeded",
   NoTargets: "NoTargets",

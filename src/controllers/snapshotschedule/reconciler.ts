@@ -295,15 +295,18 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       }
     };
 
+    // Objects already being deleted (a child NodePoolSnapshot's finalizer deleting its ARM snapshot,
+    // a disk snapshot's DELETE in flight) were dealt with by an earlier retention pass.
+    const live = (o: KubeObject): boolean => o.metadata.deletionTimestamp === undefined;
     const nps = await deps.client.list(npsType, s.namespace, { labelSelector: childSelector(s), ...call });
-    for (const o of nps.items) {
+    for (const o of nps.items.filter(live)) {
       const spec = o["spec"] as { source?: { agentPoolId?: string; subscriptionId?: string; resourceGroup?: string; clusterName?: string; agentPoolName?: string } };
       const target = nodePoolTarget({ source: spec.source ?? {} }, deps.defaultSubscriptionId);
       add(target, "NodePoolSnapshot", childRecord(o, stateOf(nodePoolResult(o)), active), deleteChild(npsType));
     }
     if (tpl.volumes) {
       const vs = await deps.client.list(volumeSnapshotType, s.namespace, { labelSelector: childSelector(s), ...call });
-      for (const o of vs.items) {
+      for (const o of vs.items.filter(live)) {
         const spec = o["spec"] as { source?: { persistentVolumeClaimName?: string } } | undefined;
         add(spec?.source?.persistentVolumeClaimName ?? "", "VolumeSnapshot", childRecord(o, stateOf(volumeResult(o)), active), deleteChild(volumeSnapshotType));
       }
@@ -317,7 +320,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         call,
       );
       if (!listed.ok) throw new Error(`listing disk snapshots for retention: ${describeArmError(listed.error)}`);
-      for (const snap of listed.value) {
+      for (const snap of listed.value.filter((x) => x.provisioningState !== "deleting")) {
         const rec = diskRecord(snap, snapshotReadiness(snap), active);
         add(rec.target, "DiskSnapshot", rec, async (id) => {
           const ref = parseComputeSnapshotId(id);
