@@ -9,11 +9,12 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 VITEST := node node_modules/vitest/vitest.mjs
 
-.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo control-plane bench clean
+.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo control-plane bench image clean
 
 help:
 	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
 	@echo "make test   - lint, typecheck, generated-file drift, unit, contract and integration tests"
+	@echo "make image  - the operator image (buildah, FROM scratch), tagged as the chart expects"
 	@echo "(first run on a machine builds kube-apiserver, etcd and friends from Go modules: ~20 min)"
 
 node_modules/.installed: package.json package-lock.json
@@ -56,6 +57,10 @@ demo: deps
 
 control-plane: deps
 	node hack/control-plane.ts
+
+# The operator image, built offline with buildah (installed with apt-get when missing); prints its size.
+image: deps
+	bash hack/image/build.sh
 
 bench: deps
 	node bench/steady-state.ts

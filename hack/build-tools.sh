@@ -128,6 +128,21 @@ build_helm() {
   mv "$tmp/helm" "$BIN/helm-$HELM_VERSION"; rm -rf "$tmp"; log "built helm in $((SECONDS - t0)) s"
 }
 
+# luahealth: Argo CD health scripts run with gopher-lua (the interpreter Argo CD embeds) by a tiny
+# main of our own (hack/luahealth/main.go); Argo CD's own module does not build from the proxy.
+LUA_VERSION=${LUA_VERSION:-v1.1.2}
+LUAHEALTH_KEY() { sha256sum "$(cd "$(dirname "$0")" && pwd)/luahealth/main.go" | cut -c1-8; }
+build_luahealth() {
+  local key; key=$(LUAHEALTH_KEY)
+  [ -x "$BIN/luahealth-$LUA_VERSION-$key" ] && return 0
+  local dir=$SRC/luahealth-$LUA_VERSION-$key here; here=$(cd "$(dirname "$0")" && pwd)
+  rm -rf "$dir"; mkdir -p "$dir"; cp "$here/luahealth/main.go" "$dir/"
+  log "building luahealth (gopher-lua $LUA_VERSION)"; local t0=$SECONDS
+  (cd "$dir" && go mod init aksnap.local/luahealth >/dev/null 2>&1 && go get "github.com/yuin/gopher-lua@$LUA_VERSION" >&2 \
+    && go mod tidy >&2 && go build -trimpath -ldflags "-s -w" -o "$BIN/luahealth.tmp.$$" .)
+  mv "$BIN/luahealth.tmp.$$" "$BIN/luahealth-$LUA_VERSION-$key"; log "built luahealth in $((SECONDS - t0)) s"
+}
+
 # The real CSI path: snapshot-controller + csi-snapshotter (external-snapshotter), csi-provisioner
 # (external-provisioner) and the conformance suite csi-sanity (csi-test). The first two modules pin
 # k8s.io/* with `replace` lines that a dependent module does not inherit, hence the wrapper; csi-test
@@ -196,10 +211,11 @@ main() {
     kstatus) build_kstatus ;;
     cronref) build_cronref ;;
     helm) build_helm ;;
+    luahealth) build_luahealth ;;
     crds) snapshot_crds ;;
     csi) build_csi ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi]" >&2; exit 2 ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi|luahealth]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
   # renamed: unit tests (cronref) and the integration harness may run this script at the same time.
@@ -216,6 +232,7 @@ CSI_SNAPSHOTTER=$BIN/csi-snapshotter-$SNAPSHOTTER_VERSION
 CSI_PROVISIONER=$BIN/csi-provisioner-$PROVISIONER_VERSION
 CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
+LUAHEALTH=$BIN/luahealth-$LUA_VERSION-$(LUAHEALTH_KEY)
 ENV
   # Keep keys this version of the script does not know (another worktree's script may have added tools).
   if [ -f "$CACHE/tools.env" ]; then
