@@ -117,7 +117,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
-  setupSnapshotScheduleController(manager, shared, registry);
+  setupSnapshotScheduleController(manager, { ...shared, registry });
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

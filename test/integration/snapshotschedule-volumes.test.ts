@@ -156,7 +156,9 @@ describe("SnapshotSchedule volume targets (real CSI path)", () => {
       return;
     }
     emu.control.setCompletion(handle, { percent: 100 });
+    const released = Date.now();
     const done = await waitFor(ns, "vols", "run Succeeded", (x) => x.status?.lastRun?.phase === "Succeeded", 60_000);
+    console.log(`[ssch-volumes] run Succeeded ${Date.now() - released} ms after the Azure copy reached 100 % (verifier poll + schedule poll)`);
     expect(done.status?.lastRun?.results?.[0]?.phase).toBe("Verified");
   });
 

@@ -18,7 +18,8 @@ export function parentKey(o: KubeObject): string | undefined {
   return name && o.metadata.namespace ? `${o.metadata.namespace}/${name}` : undefined;
 }
 
-export function setupSnapshotScheduleController(manager: SetupManager, deps: SetupDeps<ScheduleArm>, registry?: Registry): Controller {
+/** `registry`: where the schedule metrics register (the operator's); omitted, no metrics. */
+export function setupSnapshotScheduleController(manager: SetupManager, deps: SetupDeps<ScheduleArm> & { registry?: Registry }): Controller {
   const cfg = deps.config;
   const { informers, cache } = watch(manager, deps, SnapshotScheduleKind.resource);
   // Child NodePoolSnapshots: read from this cache, and their changes wake the run at once.
@@ -32,7 +33,7 @@ export function setupSnapshotScheduleController(manager: SetupManager, deps: Set
     now: () => new Date(deps.clock.now()),
     defaultSubscriptionId: cfg.defaultSubscriptionId,
     allowedScopes: cfg.allowedScopes,
-    ...(registry ? { metrics: promScheduleMetrics(registry) } : {}),
+    ...(deps.registry ? { metrics: promScheduleMetrics(deps.registry) } : {}),
     log: deps.log,
   });
   const controller = new Controller({
