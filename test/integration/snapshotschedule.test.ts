@@ -181,9 +181,15 @@ describe("SnapshotSchedule", () => {
     expect(byDisk.get(d1.toLowerCase())?.tags[TAG_RETENTION_DAYS]).toBeUndefined();
     expect(byDisk.get(d2.toLowerCase())?.tags[TAG_RETENTION_DAYS]).toBe("7");
     for (const s of snaps) expect((emu.control.getResource(s.id) as { properties?: { incremental?: boolean } }).properties?.incremental).toBe(true);
-    // Several polls at 40 %: still not Succeeded.
+    // Several polls at 40 %: still not Succeeded; each poll reads the two snapshots, not the disk list.
+    const lists = (): number => emu.control.countRequests({ method: "GET", path: "Microsoft\\.Compute/disks$" });
+    const reads = (): number => emu.control.countRequests({ method: "GET", path: snapshotsPath });
+    const [lists0, reads0] = [lists(), reads()];
+    expect(lists0).toBeGreaterThan(0); // the run found its disks by listing
     await new Promise((r) => setTimeout(r, 6000));
     expect((await get(ns, "disks")).status?.lastRun?.phase).toBe("Running");
+    expect(reads()).toBeGreaterThan(reads0);
+    expect(lists()).toBe(lists0);
     for (const s of snaps) emu.control.setCompletion(s.id, { percent: 100 });
     const released = Date.now();
     await waitFor(ns, "disks", "run Succeeded", lastPhase("Succeeded"), 20_000);
@@ -473,6 +479,12 @@ describe("SnapshotSchedule", () => {
     await admin.mergePatch(ssch, ns, "susp", { spec: { suspend: false } });
     const resumed = await waitFor(ns, "susp", "next scheduled time set", (x) => x.status?.nextScheduleTime !== undefined, 20_000);
     const next = resumed.status?.nextScheduleTime ?? "";
+    const op = running as InProcessOperator;
+    await eventually(
+      async () => ((await op.metric("aksnap_schedule_next_run_timestamp_seconds", { namespace: ns, name: "susp" })) === Date.parse(next) / 1000 ? true : undefined),
+      "next-run metric",
+      10_000,
+    );
     const ran = await waitFor(ns, "susp", "the scheduled run Succeeded", (x) => x.status?.lastRun?.id !== onDemandRun && lastPhase("Succeeded")(x), 90_000);
     expect(ran.status?.lastRun?.id).toBe(runId(new Date(next)));
     expect(ran.status?.lastRun?.scheduledTime).toBe(next);

@@ -6,8 +6,8 @@
 // deterministic ARM name is the resume point, and the ARM tags are the durable record.
 import type { CallOptions } from "../../azure/deadline.ts";
 import { describeArmError, type ArmError } from "../../azure/errors.ts";
-import { computeSnapshotId, parseComputeSnapshotId } from "../../azure/ids.ts";
-import type { ComputeSnapshotsPort } from "../../azure/ports/computeSnapshots.ts";
+import { computeSnapshotId, parseComputeSnapshotId, type GroupResourceRef } from "../../azure/ids.ts";
+import type { ComputeSnapshotSpec, ComputeSnapshotsPort } from "../../azure/ports/computeSnapshots.ts";
 import type { DisksPort } from "../../azure/ports/disks.ts";
 import { snapshotReadiness } from "../../azure/provisioning.ts";
 import { rfc3339 } from "../../conditions/conditions.ts";
@@ -135,6 +135,9 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
   }
 
   const terminal = (r: TargetResult): boolean => r.phase !== "Pending";
+  /** A disk child that can be polled by name: done, its create in flight, or seen in ARM (copying, provisioning). */
+  const resumable = (r: TargetResult): boolean =>
+    terminal(r) || r.operation !== undefined || [ChildReasons.CopyInProgress, ChildReasons.Provisioning, ChildReasons.AccessPending].some((x) => (r.message ?? "").startsWith(`${x}:`));
 
   async function observeRun(obj: SnapshotSchedule, run: ActiveRun, prev: readonly TargetResult[], call: CallOptions): Promise<TargetResult[]> {
     const s = refOf(obj);
@@ -192,6 +195,18 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     const sub = tpl.subscriptionId ?? deps.defaultSubscriptionId ?? "";
     const [first] = Object.entries(tpl.matchTags);
     const out: TargetResult[] = [];
+    // Once every disk child of the run exists (or its create is in flight), poll those alone: the
+    // disk listing is needed to find targets and to create, not to watch a copy finish.
+    const known = [...before.values()].filter((r) => r.kind === "DiskSnapshot");
+    const refs = known.map((r) => parseComputeSnapshotId(r.name));
+    if (known.length > 0 && refs.every((r) => r !== undefined) && known.every(resumable)) {
+      for (const [i, r] of known.entries()) {
+        const ref = refs[i];
+        if (terminal(r) || !ref) out.push(r);
+        else out.push({ kind: r.kind, target: r.target, name: r.name, ...(await observeDiskSnapshot(s, ref, undefined, r.name, r.operation, call)) });
+      }
+      return out;
+    }
     const listed = await deps.arm.disks.listByTag({ subscriptionId: sub, resourceGroups: tpl.resourceGroups, tag: { name: first?.[0] ?? "", value: first?.[1] ?? "" } }, call);
     if (!listed.ok) {
       const e = listed.error;
@@ -209,7 +224,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         continue;
       }
       const base = { kind: "DiskSnapshot" as const, target: disk.id, name: id };
-      out.push({ ...base, ...(await observeDiskSnapshot(s, plan, id, old?.operation, call)) });
+      out.push({ ...base, ...(await observeDiskSnapshot(s, plan.ref, plan.spec, id, old?.operation, call)) });
     }
     return out;
   }
@@ -223,7 +238,8 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
    */
   async function observeDiskSnapshot(
     s: ScheduleRef,
-    plan: ReturnType<typeof diskSnapshotPlan>,
+    ref: GroupResourceRef,
+    create: ComputeSnapshotSpec | undefined,
     id: string,
     token: string | undefined,
     call: CallOptions,
@@ -242,7 +258,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
           break; // the create is done; the copy may not be: read readiness below
       }
     }
-    const got = await deps.arm.computeSnapshots.readiness(plan.ref, call);
+    const got = await deps.arm.computeSnapshots.readiness(ref, call);
     if (got.ok) {
       if (!isOurDiskSnapshot(got.value.snapshot.tags, s)) {
         return { phase: "Failed", message: `${ChildReasons.CreateFailed}: ${id} exists and is not this schedule's (tag ${TAG_SCHEDULE})` };
@@ -253,15 +269,17 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       const gaveUp = giveUp(got.error);
       return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Provisioning}: ${describeArmError(got.error)}` };
     }
+    // Absent and known only by name (gone out of band): the next poll lists the disks and creates it.
+    if (!create) return { phase: "Pending", message: `${ChildReasons.Creating}: ${id} not found; making it again` };
     // Absent: submit the create and look again on the next poll (never await the operation).
-    const started = await deps.arm.computeSnapshots.beginCreate(plan.ref, plan.spec, call);
+    const started = await deps.arm.computeSnapshots.beginCreate(ref, create, call);
     switch (started.kind) {
       case "failed": {
         const gaveUp = giveUp(started.error);
         return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Creating}: ${describeArmError(started.error)}` };
       }
       case "submitted":
-        return { phase: "Pending", message: `${ChildReasons.Creating}: incremental snapshot of ${plan.spec.sourceResourceId} submitted`, operation: started.resumeToken };
+        return { phase: "Pending", message: `${ChildReasons.Creating}: incremental snapshot of ${create.sourceResourceId} submitted`, operation: started.resumeToken };
       case "succeeded":
         return diskResult(snapshotReadiness(started.value));
     }
