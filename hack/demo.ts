@@ -1,6 +1,8 @@
 // `make demo`: a local control plane (etcd + kube-apiserver + kube-controller-manager), the ARM
 // emulator with a demo AKS cluster, the operator (with the chart's RBAC), the NodePoolSnapshot
-// samples applied, and their progress shown until each is Ready or Stalled. Ctrl-C stops it all.
+// samples applied, and their progress shown until each is Ready or Stalled; then the real CSI path
+// with a PVC and a VolumeSnapshot that Kubernetes calls ready while its Azure copy still runs,
+// shown until aksnap verified it. Ctrl-C stops it all.
 //   node hack/demo.ts [--once]     (--once: exit after the samples settle; used by the tests)
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -14,6 +16,7 @@ import { isKubeError } from "../src/kube/errors.ts";
 import { ensureTools, killRecorded, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds, readYamlObjects } from "../test/harness/crds.ts";
 import { OPERATOR_NAMESPACE, operatorArgs, operatorKubeconfig, repoRoot, STATIC_TOKEN } from "../test/harness/operator.ts";
+import { DEMO_VOLUME_SNAPSHOT, startVolumeDemo, VOLUME_HEAD, type VolumeDemo } from "./demo-volumes.ts";
 
 const once = process.argv.includes("--once");
 const demoDir = process.env.AKSNAP_DEMO_DIR ?? join(repoRoot, ".demo");
@@ -55,8 +58,9 @@ function row(o: KubeObject): string[] {
   return [o.metadata.name, ready?.status ?? "-", ks, (stalled ?? ready)?.reason ?? "Pending", st.kubernetesVersion ?? "", st.nodeImageVersion ?? ""];
 }
 
-function table(rows: string[][]): string {
-  const head = ["NAME", "READY", "KSTATUS", "REASON", "KUBERNETES", "NODE IMAGE"];
+const NPS_HEAD = ["NAME", "READY", "KSTATUS", "REASON", "KUBERNETES", "NODE IMAGE"];
+
+function table(rows: string[][], head = NPS_HEAD): string {
   const all = [head, ...rows];
   const w = head.map((_, i) => Math.max(...all.map((r) => (r[i] ?? "").length)));
   return all.map((r) => r.map((c, i) => c.padEnd(w[i] ?? 0)).join("  ")).join("\n");
@@ -65,7 +69,9 @@ function table(rows: string[][]): string {
 async function main(): Promise<number> {
   const children: ChildProcess[] = [];
   let cp: Awaited<ReturnType<typeof startControlPlane>> | undefined;
+  let volumes: VolumeDemo | undefined;
   const cleanup = async (): Promise<void> => {
+    await volumes?.csi.stop();
     for (const c of children) if (c.exitCode === null) c.kill("SIGTERM");
     await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
     await cp?.stop();
@@ -83,26 +89,27 @@ async function main(): Promise<number> {
   });
 
   say(bold("aksnap demo"));
-  say("1/5 Building or finding kube-apiserver, etcd, kube-controller-manager and helm (first run on a machine: ~20 min)…");
+  say("1/6 Building or finding kube-apiserver, etcd, kube-controller-manager, helm and the CSI snapshot controllers (first run on a machine: ~30 min)…");
   ensureTools("control-plane");
   const tools = ensureTools("helm");
+  ensureTools("csi");
   const cpDir = join(demoDir, "control-plane");
   killRecorded(cpDir); // a previous demo killed hard
   rmSync(demoDir, { recursive: true, force: true });
   mkdirSync(demoDir, { recursive: true });
 
   try {
-    say("2/5 Starting the control plane on 127.0.0.1…");
+    say("2/6 Starting the control plane on 127.0.0.1…");
     cp = await startControlPlane({ dir: cpDir, tools });
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
     const admin = new KubeClient(kc);
     await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
 
-    say("3/5 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
+    say("3/6 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
     const readyFile = join(demoDir, "emulator.json");
     const emuLog = createWriteStream(join(demoDir, "emulator.log"));
-    const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile], { stdio: ["ignore", "pipe", "pipe"] });
+    const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile, "--copy-ms", once ? "12000" : "40000"], { stdio: ["ignore", "pipe", "pipe"] });
     emu.stdout?.pipe(emuLog);
     emu.stderr?.pipe(emuLog);
     children.push(emu);
@@ -116,7 +123,7 @@ async function main(): Promise<number> {
     });
     if (status >= 300) throw new Error(`seeding the golden snapshot answered ${status}`);
 
-    say("4/5 Starting the operator (leader election on, the chart's RBAC)…");
+    say("4/6 Starting the operator (leader election on, the chart's RBAC)…");
     const opKubeconfig = await operatorKubeconfig(admin, kc, demoDir);
     const opLog = createWriteStream(join(demoDir, "operator.log"));
     const op = spawn(
@@ -125,7 +132,14 @@ async function main(): Promise<number> {
         join(repoRoot, "src/main.ts"),
         ...operatorArgs(
           { kubeconfig: opKubeconfig, armEndpoint: url, armCaFile: join(demoDir, "arm-ca.pem"), subscriptionId: SUB },
-          { "leader-elect": "true", "leader-election-namespace": OPERATOR_NAMESPACE, "log-level": "info", "metrics-bind-address": "127.0.0.1:0" },
+          {
+            "leader-elect": "true",
+            "leader-election-namespace": OPERATOR_NAMESPACE,
+            "log-level": "info",
+            "metrics-bind-address": "127.0.0.1:0",
+            // Often enough that the copy's progress is seen climbing (default 15s).
+            "verification-poll-interval": once ? "2s" : "5s",
+          },
         ),
       ],
       { env: { ...process.env, AKSNAP_STATIC_TOKEN: STATIC_TOKEN }, stdio: ["ignore", "pipe", "pipe"] },
@@ -134,7 +148,7 @@ async function main(): Promise<number> {
     op.stderr?.pipe(opLog);
     children.push(op);
 
-    say(`5/5 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
+    say(`5/6 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
     try {
       await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
     } catch (e) {
@@ -148,7 +162,19 @@ async function main(): Promise<number> {
         count++;
       }
     }
-    say(`   applied ${count} objects from ${files.length} files\n`);
+    say(`   applied ${count} objects from ${files.length} files`);
+    say(`6/6 Starting the real CSI snapshot path and snapshotting a PVC (VolumeSnapshot ${DEMO_VOLUME_SNAPSHOT}, opted in with aksnap.io/verify=true)…`);
+    volumes = await startVolumeDemo({
+      admin,
+      kubeconfigPath: cp.kubeconfigPath,
+      arm: { url, ca },
+      subscriptionId: SUB,
+      resourceGroup: "rg-aks-demo",
+      location: "westeurope",
+      namespace: NS,
+      dir: demoDir,
+    });
+    say("   Kubernetes will say readyToUse at once; aksnap says verified only when the Azure copy is complete.\n");
 
     // Progress until every sample is Ready or Stalled.
     const deadline = Date.now() + 120_000;
@@ -157,7 +183,7 @@ async function main(): Promise<number> {
     while (!interrupted && Date.now() < deadline) {
       const list = await admin.list(NodePoolSnapshotKind.resource, NS);
       const rows = list.items.map(row).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-      const t = table(rows);
+      const t = `${table(rows)}\n\n${table(await volumes.rows(), VOLUME_HEAD)}`;
       if (t !== last) {
         say(`${new Date().toISOString().slice(11, 19)}\n${t}\n`);
         last = t;
@@ -166,11 +192,12 @@ async function main(): Promise<number> {
         const conds = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string }> }).conditions ?? [];
         return conds.some((c) => (c.type === "Ready" || c.type === "Stalled") && c.status === "True");
       });
-      if (settled) break;
+      if (settled && (await volumes.verified())) break;
       if (op.exitCode !== null) throw new Error(`the operator exited with ${op.exitCode}; see ${join(demoDir, "operator.log")}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     if (!settled && !interrupted) throw new Error("samples did not settle within 2 minutes; see .demo/operator.log");
+    if (!interrupted && !(await volumes.verified())) throw new Error("the VolumeSnapshot was not verified within 2 minutes; see .demo/operator.log");
     for (const o of (await admin.list(NodePoolSnapshotKind.resource, NS)).items) {
       const stalled = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }).conditions?.find((c) => c.type === "Stalled" && c.status === "True");
       if (stalled) say(`${bold(o.metadata.name)} is Stalled (${stalled.reason}): ${stalled.message}\n`);
@@ -183,6 +210,10 @@ async function main(): Promise<number> {
     say(`  kubectl describe nps -n ${NS} userpool-dr-northeurope   # the refused cross-region attempt and its events`);
     say(`  kubectl get nps -n ${NS} userpool-backup -o yaml        # status mirrored from ARM`);
     say(`  kubectl delete nps -n ${NS} userpool-backup             # finalizer deletes the ARM snapshot first`);
+    say(
+      `  kubectl get volumesnapshot -n ${NS} -o custom-columns='NAME:.metadata.name,READYTOUSE:.status.readyToUse,VERIFIED:.metadata.annotations.aksnap\\.io/verified,COPY:.metadata.annotations.aksnap\\.io/completion-percent'`,
+    );
+    say(`  kubectl describe volumesnapshot -n ${NS} ${DEMO_VOLUME_SNAPSHOT}   # VerificationWaiting → SnapshotVerified events`);
     say(`  curl -s --cacert ${join(demoDir, "arm-ca.pem")} ${url}/_emulator/requests   # what the operator asked ARM`);
     say(`  logs: ${join(demoDir, "operator.log")}, ${join(demoDir, "emulator.log")}, ${cpDir}/*.log`);
     if (once) {

@@ -33,6 +33,10 @@ export interface Config {
   /** A reconcile running longer than this is aborted (its signal fires) and retried. */
   reconcileTimeoutMs: number;
   verificationDeadlineMs: number;
+  /** How often a VolumeSnapshot waiting on its Azure copy is read again (one GET per handle). */
+  verificationPollIntervalMs: number;
+  /** Verify every VolumeSnapshot not opted out, not only aksnap's own and opted-in ones. */
+  verifyAllVolumeSnapshots: boolean;
   allowedScopes: AllowedScopes | undefined; // undefined = single-tenant, all allowed
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
 }
@@ -57,6 +61,8 @@ const options = {
   "stalled-recheck-period": { type: "string" },
   "reconcile-timeout": { type: "string" },
   "verification-deadline": { type: "string" },
+  "verification-poll-interval": { type: "string" },
+  "verify-all-volume-snapshots": { type: "string" },
   "allowed-scopes": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
@@ -83,6 +89,8 @@ export const envNames: Record<Exclude<keyof typeof options, "help">, string> = {
   "stalled-recheck-period": "AKSNAP_STALLED_RECHECK_PERIOD",
   "reconcile-timeout": "AKSNAP_RECONCILE_TIMEOUT",
   "verification-deadline": "AKSNAP_VERIFICATION_DEADLINE",
+  "verification-poll-interval": "AKSNAP_VERIFICATION_POLL_INTERVAL",
+  "verify-all-volume-snapshots": "AKSNAP_VERIFY_ALL_VOLUME_SNAPSHOTS",
   "allowed-scopes": "AKSNAP_ALLOWED_SCOPES",
   "log-level": "AKSNAP_LOG_LEVEL",
 };
@@ -245,6 +253,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     stalledRecheckMs: parsePositiveDuration(get("stalled-recheck-period") ?? "10m", "stalled-recheck-period"),
     reconcileTimeoutMs: parsePositiveDuration(get("reconcile-timeout") ?? "60s", "reconcile-timeout"),
     verificationDeadlineMs: parsePositiveDuration(get("verification-deadline") ?? "2h", "verification-deadline"),
+    verificationPollIntervalMs: parsePositiveDuration(get("verification-poll-interval") ?? "15s", "verification-poll-interval"),
+    verifyAllVolumeSnapshots: parseBool(get("verify-all-volume-snapshots") ?? "false", "verify-all-volume-snapshots"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
     logLevel: level as Config["logLevel"],
   };

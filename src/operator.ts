@@ -8,6 +8,7 @@ import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
 import { parseBindAddress, type Config } from "./config.ts";
+import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
 import { setupSnapshotScheduleController } from "./controllers/snapshotschedule/setup.ts";
 import { KubeClient } from "./kube/client.ts";
@@ -118,6 +119,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   };
   setupNodePoolSnapshotController(manager, shared);
   setupSnapshotScheduleController(manager, { ...shared, registry });
+  setupVerifier(manager, { ...shared, registry });
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

@@ -2,7 +2,7 @@
 // Repeats of the same event on the same object are aggregated by bumping `count`, like client-go's
 // recorder, so a retry loop does not flood etcd. Recording never fails a reconcile.
 import { randomBytes } from "node:crypto";
-import type { KubeClient, KubeObject, ResourceType } from "./client.ts";
+import type { CallOptions, KubeClient, KubeObject, ResourceType } from "./client.ts";
 import { isKubeError } from "./errors.ts";
 
 export const eventType: ResourceType = { group: "", version: "v1", plural: "events", kind: "Event", namespaced: true };
@@ -10,7 +10,8 @@ export const eventType: ResourceType = { group: "", version: "v1", plural: "even
 export type EventKind = "Normal" | "Warning";
 
 export interface EventRecorder {
-  record(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void>;
+  /** `opts` bounds the write (the reconcile's signal); recording never fails the caller. */
+  record(obj: KubeObject, type: EventKind, reason: string, message: string, opts?: CallOptions): Promise<void>;
 }
 
 interface Seen {
@@ -34,7 +35,7 @@ export class KubeEventRecorder implements EventRecorder {
     this.onError = opts.onError ?? (() => {});
   }
 
-  async record(obj: KubeObject, type: EventKind, reason: string, message: string): Promise<void> {
+  async record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
     const namespace = obj.metadata.namespace ?? "default";
     const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
     const ts = this.now().toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -43,7 +44,7 @@ export class KubeEventRecorder implements EventRecorder {
       if (prev) {
         prev.count++;
         try {
-          await this.client.mergePatch(eventType, prev.namespace, prev.name, { count: prev.count, lastTimestamp: ts });
+          await this.client.mergePatch(eventType, prev.namespace, prev.name, { count: prev.count, lastTimestamp: ts }, undefined, undefined, opts);
           return;
         } catch (e) {
           if (!isKubeError(e, "notFound")) throw e;
@@ -72,7 +73,7 @@ export class KubeEventRecorder implements EventRecorder {
         firstTimestamp: ts,
         lastTimestamp: ts,
         count: 1,
-      });
+      }, opts);
       if (this.seen.size > 4096) this.seen.clear();
       this.seen.set(key, { name, namespace, count: 1, firstTimestamp: ts });
     } catch (e) {

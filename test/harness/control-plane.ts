@@ -60,6 +60,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** n distinct free ports: all held open until every one is known, so none is handed out twice. */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<ReturnType<typeof createServer>>((res, rej) => {
+      const srv = createServer();
+      srv.once("error", rej);
+      srv.listen(0, "127.0.0.1", () => res(srv));
+    })),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    return typeof a === "object" && a ? a.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

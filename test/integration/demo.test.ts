@@ -1,5 +1,6 @@
 // `make demo` end to end (hack/demo.ts --once) on its own control plane and emulator: every
-// NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled.
+// NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled —
+// and the VolumeSnapshot shows Kubernetes' readyToUse beside aksnap's "not verified" until the copy is done.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,9 @@ it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a re
     expect(out).toMatch(/userpool-dr-northeurope\s+False\s+Failed\s+LocationMismatch/);
     expect(out).toContain("only in its source pool's region");
     expect(out).toContain("kubectl get aksnap -A");
+    // The product's point on one screen: ready in Kubernetes, not verified while Azure still copies.
+    expect(out).toMatch(/app-data-nightly\s+true\s+false\s+\d{1,2}%\s+CopyInProgress/);
+    expect(out).toMatch(/app-data-nightly\s+true\s+true\s+100%\s+SnapshotVerified/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -374,6 +374,25 @@ describe("NodePoolSnapshot ownership: never a write to a snapshot that is not ou
   });
 });
 
+describe("NodePoolSnapshot owner tag within ARM's limits", () => {
+  it("an object whose <namespace>/<name> exceeds 256 characters gets a hashed owner tag ARM accepts, and stays its owner", async () => {
+    const ns = await createNamespace(kubeConfig(), "nps-longname");
+    await operatorFor(ns);
+    // A valid 253-character DNS subdomain: four labels of ≤ 63.
+    const name = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)].join(".");
+    expect(`${ns}/${name}`.length).toBeGreaterThan(256);
+    await admin.create(nps, npsObject(ns, name, { source: { agentPoolId: poolId("userpool") } }));
+    const o = await waitFor(ns, name, "Ready", isReady);
+    const owner = ((emu.control.getResource(o.status?.snapshotId ?? "")?.tags ?? {}) as Record<string, string>)["aksnap.io-owner"] ?? "";
+    expect(owner.length).toBeLessThanOrEqual(256);
+    expect(owner.startsWith(`${ns}/${name.slice(0, 200)}`)).toBe(true);
+    expect(owner).toMatch(/#[0-9a-f]{16}$/);
+    // A resync reads it back and recognises it as its own (no conflict, no rewrite).
+    await admin.mergePatch(nps, ns, name, { spec: { tags: { env: "prod" } } });
+    await waitFor(ns, name, "Ready at generation 2", (x) => isReady(x) && x.metadata.generation === 2);
+  });
+});
+
 describe("NodePoolSnapshot source pool state", () => {
   it("waits (Reconciling SourcePoolBusy, kstatus InProgress) while the pool upgrades, with no PUT; snapshots once it is Succeeded", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-busy");

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
 import type { KubeClient, ResourceType } from "../../src/kube/client.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { freePort } from "../harness/control-plane.ts";
+import { freePorts } from "../harness/control-plane.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { OPERATOR_NAMESPACE, operatorKubeconfig, spawnOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
 
@@ -96,8 +96,9 @@ describe("operator process", () => {
   it("with two replicas only the lease holder reconciles; the standby takes over on shutdown", async () => {
     const ns = await createNamespace(kubeConfig(), "replicas");
     const leaseName = `aksnap-test-${ns}`;
-    const ports = [await freePort(), await freePort()];
-    const health = [await freePort(), await freePort()];
+    const [m0, m1, h0, h1] = await freePorts(4);
+    const ports = [m0, m1];
+    const health = [h0, h1];
     const common = { "watch-namespaces": ns, "leader-elect": "true", "leader-election-namespace": OPERATOR_NAMESPACE, "leader-election-id": leaseName };
     const a = start({ ...common, identity: "replica-a", "metrics-bind-address": `127.0.0.1:${ports[0]}`, "health-probe-bind-address": `127.0.0.1:${health[0]}` });
     const b = start({ ...common, identity: "replica-b", "metrics-bind-address": `127.0.0.1:${ports[1]}`, "health-probe-bind-address": `127.0.0.1:${health[1]}` });
@@ -110,6 +111,10 @@ describe("operator process", () => {
       await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: `r${i}`, namespace: ns }, spec: { source: { agentPoolId: poolId } } });
     }
     await eventually(async () => ((await readyCount(ns)) === 3 ? true : undefined), "3 Ready", 30_000);
+    // The standby may still be starting (a loaded machine): wait until both serve their endpoints.
+    for (const port of [...ports, ...health]) {
+      await eventually(async () => ((await fetch(`http://127.0.0.1:${port}/${health.includes(port) ? "healthz" : "metrics"}`).catch(() => undefined))?.ok ? true : undefined), `127.0.0.1:${port} answering`, 30_000);
+    }
     const reconciles = async (port: number | undefined): Promise<number> => {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       return text

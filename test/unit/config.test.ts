@@ -47,6 +47,8 @@ describe("loadConfig defaults", () => {
       stalledRecheckMs: 600_000,
       reconcileTimeoutMs: 60_000,
       verificationDeadlineMs: 7_200_000,
+      verificationPollIntervalMs: 15_000,
+      verifyAllVolumeSnapshots: false,
       allowedScopes: undefined,
       logLevel: "info",
     } satisfies Config);
@@ -98,6 +100,7 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
     ["stalled-recheck-period", "1m", "90s", (c) => c.stalledRecheckMs, 60_000, 90_000],
     ["reconcile-timeout", "30s", "2m", (c) => c.reconcileTimeoutMs, 30_000, 120_000],
     ["verification-deadline", "1d", "45m", (c) => c.verificationDeadlineMs, 86_400_000, 2_700_000],
+    ["verification-poll-interval", "30s", "1m", (c) => c.verificationPollIntervalMs, 30_000, 60_000],
     ["allowed-scopes", `a=/subscriptions/${SUB}`, `b=/subscriptions/${SUB2}`, (c) => [...(c.allowedScopes?.byNamespace.entries() ?? [])], [["a", [`/subscriptions/${SUB}`]]], [["b", [`/subscriptions/${SUB2}`]]]],
     ["log-level", "debug", "warn", (c) => c.logLevel, "debug", "warn"],
   ])("--%s", (flag, fromFlag, fromEnv, read, wantFlag, wantEnv) => {
@@ -173,6 +176,7 @@ describe("loadConfig: every validation error", () => {
     ["resync without unit", ["--resync-period", "3600"], BASE, 'resync-period: "3600" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
     ["stalled recheck with a space", ["--stalled-recheck-period", "1h 30m"], BASE, 'stalled-recheck-period: "1h 30m" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
     ["deadline negative", ["--verification-deadline=-1h"], BASE, 'verification-deadline: "-1h" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
+    ["verify-all not a boolean", ["--verify-all-volume-snapshots=maybe"], BASE, 'verify-all-volume-snapshots: "maybe" must be true or false'],
     ["bad allowed scope", ["--allowed-scopes", "ns=/subscriptions/abc"], BASE, 'allowed-scopes: "/subscriptions/abc" is not /subscriptions/<guid> or /subscriptions/<guid>/resourceGroups/<name>'],
     ["unknown flag", ["--resync", "1h"], BASE, "Unknown option '--resync'"],
     ["positional argument", ["run"], BASE, "Unexpected argument 'run'"],
@@ -186,6 +190,7 @@ describe("loadConfig: every validation error", () => {
     ["stalled-recheck-period", "0m"],
     ["reconcile-timeout", "0s"],
     ["verification-deadline", "0h"],
+    ["verification-poll-interval", "0s"],
   ])("--%s %s is refused (must be > 0)", (flag, v) => {
     expect(failure([`--${flag}`, v])).toBe(`${flag}: "${v}" must be longer than 0`);
   });

@@ -5,13 +5,13 @@
 // A kind supplies only what differs: how to parse, its steps, its finalizer and its status fields.
 import type { Readiness } from "../../conditions/conditions.ts";
 import { applyReadiness, findCondition, type Condition } from "../../conditions/conditions.ts";
-import { objectKey, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
+import { objectKey, type CallOptions, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
 import { isKubeError } from "../../kube/errors.ts";
 import type { EventKind, EventRecorder } from "../../kube/events.ts";
 import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../kube/finalizers.ts";
 import { writeStatus } from "../../kube/status.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
-import { done, requeueAfter, retry, terminal, type ReconcileResult } from "../../runtime/result.ts";
+import { conflict, done, requeueAfter, retry, terminal, type ReconcileResult } from "../../runtime/result.ts";
 import { CommonReasons } from "./reasons.ts";
 
 export interface EventNote {
@@ -80,6 +80,17 @@ export interface FrameDeps {
   now: () => Date;
   /** How long the own-write guard waits for the cache to show our write before giving up. */
   ownWriteWaitMs?: number;
+  /** Deadline of the final status write (default 10 s; see statusWriteCall). */
+  statusWriteTimeoutMs?: number;
+}
+
+/**
+ * The final status write does not take the reconcile's signal: when a reconcile timed out, that
+ * signal has fired, and the write that records the timeout must still go out (Flux patches with a
+ * fresh context for the same reason). Its own short deadline bounds it instead.
+ */
+export function statusWriteCall(timeoutMs: number): CallOptions {
+  return { timeoutMs };
 }
 
 /** The status the frame writes: the kind's fields, observedGeneration and the Ready summary. */
@@ -101,13 +112,15 @@ export function isTransition(written: boolean, prev: readonly Condition[] | unde
 
 /** A conflict on the status write: someone (often our own earlier write) changed the object. */
 export function conflictResult(): ReconcileResult {
-  // A rate-limited retry without an error, as controller-runtime does: requeueAfter would clear
-  // the per-key backoff, so a lagging watch would loop at the requeue interval (issue 8 §1).
-  return retry();
+  // A rate-limited retry, as controller-runtime does: requeueAfter would clear the per-key
+  // backoff, so a lagging watch would loop at the requeue interval (issue 8 §1). No error: a lost
+  // race is not a failure in the error metrics.
+  return conflict();
 }
 
 export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: KindHooks<T, S, X>, deps: FrameDeps): Reconciler {
   const waitMs = deps.ownWriteWaitMs ?? 10_000;
+  const statusTimeoutMs = deps.statusWriteTimeoutMs ?? 10_000;
   // Per key: the resourceVersion our last write was based on. While the cache still shows it, it
   // has not caught up with our own write, and acting on it would use stale state. Bounded in time,
   // so a cache that never catches up cannot park the key forever.
@@ -134,7 +147,7 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     const status = composeStatus(kind.statusFields(obj.status, v.extra), obj.status, generation, v.readiness, deps.now());
     let written: boolean;
     try {
-      written = (await writeStatus(deps.client, kind.resource, raw, status)).kind === "written";
+      written = (await writeStatus(deps.client, kind.resource, raw, status, "aksnap", statusWriteCall(statusTimeoutMs))).kind === "written";
     } catch (e) {
       if (!isKubeError(e, "conflict")) throw e;
       ctx.log.debug({}, "status write conflicted with a newer version; retrying with backoff");
@@ -145,7 +158,7 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
       ctx.log.debug({ readiness: v.readiness.state, reason: v.readiness.reason }, "status written");
     }
     if (v.event && isTransition(written, obj.status?.conditions, v.readiness)) {
-      await deps.events.record(raw, v.event.type, v.event.reason, v.event.message);
+      await deps.events.record(raw, v.event.type, v.event.reason, v.event.message, statusWriteCall(statusTimeoutMs));
     }
     kind.afterStatus?.(obj, v);
     return v.result;
@@ -167,9 +180,9 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
   }
 
   /** Removes our finalizer; the object may already be gone (a lagging cache showed it once more). */
-  async function dropFinalizer(raw: KubeObject, finalizer: string): Promise<void> {
+  async function dropFinalizer(raw: KubeObject, finalizer: string, call: CallOptions): Promise<void> {
     try {
-      await removeFinalizer(deps.client, kind.resource, raw, finalizer);
+      await removeFinalizer(deps.client, kind.resource, raw, finalizer, call);
     } catch (e) {
       if (!isKubeError(e, "notFound")) throw e;
     }
@@ -179,8 +192,9 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
   }
 
   async function release(raw: KubeObject, finalizer: string, note: EventNote, ctx: ReconcileContext): Promise<ReconcileResult> {
-    await deps.events.record(raw, note.type, note.reason, note.message);
-    await dropFinalizer(raw, finalizer);
+    const call = { signal: ctx.signal };
+    await deps.events.record(raw, note.type, note.reason, note.message, call);
+    await dropFinalizer(raw, finalizer, call);
     ctx.log.info({ reason: note.reason }, note.message);
     return done();
   }
@@ -194,7 +208,7 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     // An object we cannot read cannot tell us what to delete: let it go rather than block it.
     const finalize = kind.finalize;
     if (!parsed.ok || !finalize) {
-      await dropFinalizer(raw, finalizer);
+      await dropFinalizer(raw, finalizer, { signal: ctx.signal });
       return done();
     }
     const obj = parsed.value;
@@ -225,7 +239,7 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
     let obj = parsed.value;
     if (kind.finalizer !== undefined && !hasFinalizer(raw, kind.finalizer)) {
       const before = raw;
-      raw = await addFinalizer(deps.client, kind.resource, raw, kind.finalizer);
+      raw = await addFinalizer(deps.client, kind.resource, raw, kind.finalizer, { signal: ctx.signal });
       noteWrite(before);
       const again = kind.parse(raw);
       if (again.ok) obj = again.value;

@@ -2,6 +2,7 @@
 // shared frame, its event handlers. operator.ts calls this and nothing else for the kind.
 import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import { Controller } from "../../runtime/controller.ts";
+import { armControllerRateLimiter } from "../../runtime/ratelimiter.ts";
 import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
 import { createNodePoolSnapshotReconciler, SOURCE_BUSY_RECHECK_MS, type NodePoolSnapshotArm } from "./reconciler.ts";
 
@@ -31,6 +32,10 @@ export function setupNodePoolSnapshotController(manager: SetupManager, deps: Set
     clock: deps.clock,
     maxConcurrentReconciles: cfg.workers,
     reconcileTimeoutMs: cfg.reconcileTimeoutMs,
+    // Its retries are caused by ARM (5xx, throttling, conflicts): back off from ≈ 1 s, not 5 ms.
+    rateLimiter: armControllerRateLimiter<string>(deps.clock),
+    // A standby keeps its queue empty; the start enqueues every cached key.
+    initialKeys: () => informers.flatMap((i) => i.keys()),
     queueMetrics: deps.queueMetrics,
     metrics: deps.controllerMetrics,
   });

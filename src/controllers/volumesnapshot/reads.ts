@@ -7,6 +7,7 @@ import type { ArmError } from "../../azure/errors.ts";
 import { resourceIdKey } from "../../azure/ids.ts";
 import type { CopyProgress } from "../../azure/provisioning.ts";
 import type { ArmResult } from "../../azure/result.ts";
+import type { Progress } from "./poll.ts";
 import type { AzureObservation } from "./verify.ts";
 
 export type ReadHandle = (handle: string, signal: AbortSignal) => Promise<ArmResult<CopyProgress>>;
@@ -22,6 +23,8 @@ export type HandleRead =
 interface Entry {
   at: number;
   observation?: AzureObservation;
+  /** The copy progress seen by the last two reads, for predicting when it completes. */
+  progress: Progress[];
   inFlight?: Promise<HandleRead>;
 }
 
@@ -51,7 +54,7 @@ export class HandleReads {
       if (entry?.observation !== undefined) return { kind: "observed", observation: entry.observation, at: entry.at, fresh: false };
       return { kind: "early", notBefore };
     }
-    const next: Entry = entry ?? { at: 0 };
+    const next: Entry = entry ?? { at: 0, progress: [] };
     this.#entries.set(key, next);
     next.inFlight = this.#readOnce(handle, next, signal).finally(() => {
       delete next.inFlight;
@@ -63,6 +66,14 @@ export class HandleReads {
   last(handle: string): { observation: AzureObservation; at: number } | undefined {
     const e = this.#entries.get(resourceIdKey(handle));
     return e?.observation === undefined ? undefined : { observation: e.observation, at: e.at };
+  }
+
+  /** The copy progress seen by the last two reads (older first). */
+  progress(handle: string): { prev?: Progress; cur?: Progress } {
+    const p = this.#entries.get(resourceIdKey(handle))?.progress ?? [];
+    const prev = p.length > 1 ? p[0] : undefined;
+    const cur = p.at(-1);
+    return { ...(prev ? { prev } : {}), ...(cur ? { cur } : {}) };
   }
 
   /** Drop what is known of a handle (verified, or no VolumeSnapshot uses it any more). */
@@ -81,6 +92,8 @@ export class HandleReads {
     entry.at = at;
     if (r.ok) {
       entry.observation = { kind: "found", snapshot: r.value };
+      const percent = r.value.completionPercent;
+      if (percent !== undefined) entry.progress = [...entry.progress, { percent, at }].slice(-2);
       return { kind: "observed", observation: entry.observation, at, fresh: true };
     }
     if (r.error.kind === "notFound") {

@@ -15,7 +15,8 @@ import type { HandleReads } from "./reads.ts";
 import { VerifyEventReasons, type VerificationState } from "./reasons.ts";
 import { selectForVerification, type SelectionPolicy } from "./select.ts";
 import { volumeSnapshotType } from "./types.ts";
-import { nextPollAt, verify, type AzureObservation, type Verification } from "./verify.ts";
+import { nextPollAt } from "./poll.ts";
+import { verify, type AzureObservation, type Verification } from "./verify.ts";
 
 export interface VerifierMetrics {
   /** The current state of a VolumeSnapshot (undefined: no longer tracked). */
@@ -91,12 +92,17 @@ export function createVerifierReconciler(deps: VerifierDeps): Reconciler {
     await deps.events.record(raw, type, VerifyEventReasons[v.state], `${v.reason}: ${v.message}`);
   }
 
+  /** The next ARM read of a handle: one interval after the last, or just after the copy should complete. */
+  function dueAt(handle: string, last: Date | undefined): number {
+    return nextPollAt({ last: last?.getTime(), intervalMs: deps.pollIntervalMs, now: deps.now().getTime(), random: deps.random, ...deps.reads.progress(handle) });
+  }
+
   /** When to look again: the next poll for verdicts that wait on Azure, the deadline for the rest. */
   function after(vs: VolumeSnapshotView, v: Verification, last: Date | undefined): ReconcileResult {
     if (v.state !== "Waiting" && v.state !== "InstantAccess") return done();
     const now = deps.now().getTime();
     const deadline = vs.createdAt === undefined ? Infinity : Date.parse(vs.createdAt) + deps.deadlineMs + 1000;
-    const poll = v.needsAzure ? nextPollAt(last, deps.pollIntervalMs, deps.random, deps.now()).getTime() : Infinity;
+    const poll = v.needsAzure && v.handle !== undefined ? dueAt(v.handle, last) : Infinity;
     const at = Math.min(deadline, poll);
     return Number.isFinite(at) ? requeueAfter(Math.max(0, at - now)) : done();
   }
@@ -128,7 +134,7 @@ export function createVerifierReconciler(deps: VerifierDeps): Reconciler {
       return after(vs, v, undefined);
     }
     const last = lastChecked(handle, prev);
-    const due = nextPollAt(last, deps.pollIntervalMs, deps.random, deps.now()).getTime();
+    const due = dueAt(handle, last);
     const r = await deps.reads.observe(handle, due, ctx.signal);
     switch (r.kind) {
       case "early":

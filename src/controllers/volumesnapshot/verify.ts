@@ -132,18 +132,13 @@ function azureSide(handle: string, azure: AzureObservation | undefined): Verific
 /** Waiting (or Instant Access only) past the deadline is a failure that names what it waited for. */
 function withDeadline(ver: Verification, input: VerifyInput): Verification {
   if (ver.state !== "Waiting" && ver.state !== "InstantAccess") return ver;
+  // Never fail on the deadline without having asked Azure once: the copy may be long done.
+  if (ver.reason === VerifyReasons.Checking) return ver;
   const created = input.vs.createdAt === undefined ? NaN : Date.parse(input.vs.createdAt);
   if (!Number.isFinite(created) || input.now.getTime() - created <= input.deadlineMs) return ver;
   const { needsAzure: _dropped, ...rest } = ver;
   const within = formatDuration(input.deadlineMs);
   return v({ ...rest, state: "Failed", reason: VerifyReasons.DeadlineExceeded, message: `not verified within ${within} of creation: ${ver.reason}: ${ver.message}` });
-}
-
-/** When to read the handle again: one interval after the last read, stretched by up to 20 % jitter. */
-export function nextPollAt(lastCheckedAt: Date | undefined, intervalMs: number, random: () => number, now: Date): Date {
-  if (lastCheckedAt === undefined) return now;
-  const due = lastCheckedAt.getTime() + intervalMs * (1 + 0.2 * random());
-  return new Date(Math.max(due, now.getTime()));
 }
 
 function formatDuration(ms: number): string {

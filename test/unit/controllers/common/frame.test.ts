@@ -150,6 +150,20 @@ describe("reconcile frame: decisions", () => {
     expect(g.forgotten).toEqual([KEY]);
   });
 
+  it("the reconcile's signal bounds the finalizer writes; the final status write has its own deadline, so a timed-out reconcile still records why", async () => {
+    const f = frame(object({ finalizer: false }), { step: () => Promise.reject(new Error("reconcile timed out after 60000ms")) });
+    const ac = new AbortController();
+    ac.abort();
+    await f.reconcile(KEY, { signal: ac.signal, log: createNoopLogger(), reconcileId: "r" });
+    const [patch, put] = f.kube.writes;
+    expect(patch).toMatchObject({ method: "PATCH", signal: ac.signal });
+    expect(put).toMatchObject({ method: "PUT", signal: undefined, timeoutMs: 10_000 });
+    expect(conds(f.kube)).toBe("Ready=False/ReconcileError Reconciling=True/ReconcileError");
+    const g = frame(object({ deleting: true }), {});
+    await g.reconcile(KEY, { signal: ac.signal, log: createNoopLogger(), reconcileId: "r" });
+    expect(g.kube.writes.map((w) => [w.method, w.signal])).toEqual([["PATCH", ac.signal]]);
+  });
+
   it("a vanished object: done, and the kind forgets the key", async () => {
     const f = frame(object(), {});
     f.kube.object = { ...f.kube.object, metadata: { ...f.kube.object.metadata, name: "other" } };

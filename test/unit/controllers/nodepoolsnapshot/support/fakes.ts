@@ -158,7 +158,7 @@ export class FakeArm implements NodePoolSnapshotArm {
  */
 export class FakeKube extends KubeClient {
   object: KubeObject;
-  readonly writes: Array<{ method: string; path: string; body: unknown }> = [];
+  readonly writes: Array<{ method: string; path: string; body: unknown; signal?: AbortSignal | undefined; timeoutMs?: number | undefined }> = [];
   /** How many of the next status writes answer 409 Conflict (Infinity: all of them). */
   statusConflicts = 0;
   private rv: number;
@@ -183,7 +183,7 @@ export class FakeKube extends KubeClient {
   }
 
   override request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
-    this.writes.push({ method, path, body: opts.body });
+    this.writes.push({ method, path, body: opts.body, signal: opts.signal, timeoutMs: opts.timeoutMs });
     const base = `/apis/aksnap.io/v1alpha1/namespaces/${this.object.metadata.namespace}/nodepoolsnapshots/${this.object.metadata.name}`;
     const body = opts.body as { status?: unknown; metadata?: { finalizers?: string[] } } | undefined;
     if (method === "PUT" && path === `${base}/status` && this.statusConflicts > 0) {
