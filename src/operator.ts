@@ -11,6 +11,7 @@ import { parseBindAddress, type Config } from "./config.ts";
 import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
 import { setupSnapshotScheduleController } from "./controllers/snapshotschedule/setup.ts";
+import { setupRestoreRequestController } from "./controllers/restorerequest/setup.ts";
 import { KubeClient } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
 import { SystemClock } from "./runtime/clock.ts";
@@ -120,6 +121,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   setupNodePoolSnapshotController(manager, shared);
   setupSnapshotScheduleController(manager, { ...shared, registry });
   setupVerifier(manager, { ...shared, registry });
+  setupRestoreRequestController(manager, shared);
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {
