@@ -75,8 +75,11 @@ describe("operator process", () => {
       readyAtKill.push(await readyCount(ns));
     }
     emu.control.removeFault(slow);
-    const last = start({ "watch-namespaces": ns, workers: "2" });
+    const last = start({ "watch-namespaces": ns, workers: "2", "log-level": "info" });
     await eventually(async () => ((await readyCount(ns)) === N ? true : undefined), `all ${N} Ready after kills at ${kills.join(",")} ms`, 60_000);
+    // A killed process may have finished every object already (one reconcile each): the SIGTERM
+    // must reach a process that has started (its handler installed), not one still loading Node.
+    await eventually(async () => (readFileSync(last.logFile, "utf8").includes("starting aksnap") ? true : undefined), "the last process started", 30_000);
     last.child.kill("SIGTERM");
     expect(await last.exited).toBe(0);
 
