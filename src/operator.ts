@@ -16,7 +16,7 @@ import { SystemClock } from "./runtime/clock.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
 import { KubeLeaseStore } from "./runtime/lease-store-kube.ts";
 import { Manager } from "./runtime/manager.ts";
-import { promControllerMetrics, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
+import { promControllerMetrics, promLeaderGauge, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
 
 export const VERSION = "0.1.0";
 
@@ -118,6 +118,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   };
   setupNodePoolSnapshotController(manager, shared);
   setupVerifier(manager, { ...shared, registry });
+  promLeaderGauge(registry, () => manager.isLeader());
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {
