@@ -206,6 +206,17 @@ build_promtool() {
     "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_VERSION"
   mv "$tmp/promtool" "$BIN/promtool-$PROMETHEUS_VERSION"; rm -rf "$tmp"; log "built promtool in $((SECONDS - t0)) s"
 }
+# The Prometheus Operator's ServiceMonitor and PrometheusRule CRDs, from its Go module (not copied into
+# the repo), so the tests can have the real apiserver validate the chart's monitoring objects.
+PROMETHEUS_OPERATOR_VERSION=${PROMETHEUS_OPERATOR_VERSION:-v0.85.0}
+prometheus_operator_crds() {
+  local d; d=$(moddir_of "github.com/prometheus-operator/prometheus-operator@$PROMETHEUS_OPERATOR_VERSION")
+  mkdir -p "$CACHE/prometheus-operator-crds"
+  for k in servicemonitors prometheusrules; do
+    cp "$d/example/prometheus-operator-crd/monitoring.coreos.com_$k.yaml" "$CACHE/prometheus-operator-crds/"
+  done
+  chmod u+w "$CACHE"/prometheus-operator-crds/*.yaml
+}
 
 # The CSI snapshot CRDs come from the external-snapshotter client module (not copied into the repo).
 snapshot_crds() {
@@ -226,8 +237,8 @@ main() {
     luahealth) build_luahealth ;;
     crds) snapshot_crds ;;
     csi) build_csi ;;
-    promtool) build_promtool ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_promtool ;;
+    promtool) build_promtool; prometheus_operator_crds ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_promtool; prometheus_operator_crds ;;
     *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi|luahealth|promtool]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
@@ -247,6 +258,7 @@ CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
 LUAHEALTH=$BIN/luahealth-$LUA_VERSION-$(LUAHEALTH_KEY)
 PROMTOOL=$BIN/promtool-$PROMETHEUS_VERSION
+PROMETHEUS_OPERATOR_CRDS=$CACHE/prometheus-operator-crds
 ENV
   # Keep keys this version of the script does not know (another worktree's script may have added tools).
   if [ -f "$CACHE/tools.env" ]; then

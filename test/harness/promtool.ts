@@ -4,25 +4,31 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir } from "./control-plane.ts";
+import { crdFilesIn } from "./crds.ts";
 import { renderChart, repoRoot } from "./operator.ts";
 
-function readPromtool(): string | undefined {
-  const m = /^PROMTOOL=(.*)$/m.exec(readFileSync(join(cacheDir(), "tools.env"), "utf8"));
+function readTool(key: string): string | undefined {
+  const m = new RegExp(`^${key}=(.*)$`, "m").exec(readFileSync(join(cacheDir(), "tools.env"), "utf8"));
   return m?.[1] && existsSync(m[1]) ? m[1] : undefined;
 }
 
 /**
- * The promtool binary. Checkouts share the cache and an older build-tools.sh rewrites tools.env
- * without PROMTOOL, so a miss runs `build-tools.sh promtool` once (seconds when it is built).
+ * A path from tools.env that `build-tools.sh promtool` provides. Checkouts share the cache and an
+ * older build-tools.sh rewrites tools.env without these keys, so a miss runs the target once
+ * (under a second when promtool is already built).
  */
-export function promtoolBin(): string {
-  const first = readPromtool();
+function promtoolTarget(key: string): string {
+  const first = readTool(key);
   if (first) return first;
   execFileSync("bash", [join(repoRoot, "hack/build-tools.sh"), "promtool"], { stdio: ["ignore", "inherit", "inherit"] });
-  const again = readPromtool();
-  if (!again) throw new Error("promtool not built: run bash hack/build-tools.sh promtool");
+  const again = readTool(key);
+  if (!again) throw new Error(`${key} missing: run bash hack/build-tools.sh promtool`);
   return again;
 }
+
+export const promtoolBin = (): string => promtoolTarget("PROMTOOL");
+/** The Prometheus Operator's ServiceMonitor and PrometheusRule CRD files. */
+export const prometheusOperatorCrdFiles = (): string[] => crdFilesIn(promtoolTarget("PROMETHEUS_OPERATOR_CRDS"));
 
 export interface AlertRule {
   alert?: string;

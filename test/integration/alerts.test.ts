@@ -8,8 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { renderChart, repoRoot } from "../harness/operator.ts";
-import { promtoolBin, renderedRuleGroups } from "../harness/promtool.ts";
+import { resourcePath, type ResourceType } from "../../src/kube/client.ts";
+import { cacheDir } from "../harness/control-plane.ts";
+import { installCrds } from "../harness/crds.ts";
+import { createNamespace, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { chartKinds, renderChart, repoRoot } from "../harness/operator.ts";
+import { prometheusOperatorCrdFiles, promtoolBin, renderedRuleGroups } from "../harness/promtool.ts";
 
 const testsFile = join(repoRoot, "test/promtool/alerts.test.yaml");
 
@@ -107,3 +111,44 @@ describe("ServiceMonitor and dashboard", () => {
     expect(JSON.parse(cm.data["aksnap.json"] ?? "")).toEqual(JSON.parse(readFileSync(join(repoRoot, "deploy/helm/aksnap/dashboards/aksnap.json"), "utf8")));
   });
 });
+
+const monitoringKinds: Record<string, ResourceType> = {
+  ...chartKinds,
+  ConfigMap: { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
+  ServiceMonitor: { group: "monitoring.coreos.com", version: "v1", plural: "servicemonitors", kind: "ServiceMonitor", namespaced: true },
+  PrometheusRule: { group: "monitoring.coreos.com", version: "v1", plural: "prometheusrules", kind: "PrometheusRule", namespaced: true },
+};
+
+describe("monitoring objects on the real apiserver", () => {
+  it("the ServiceMonitor, PrometheusRule and dashboard ConfigMap pass the Prometheus Operator CRDs' schemas (server-side dry run)", async () => {
+    const client = kubeClient();
+    await installCrds(client, prometheusOperatorCrdFiles());
+    const ns = await createNamespace(kubeConfig(), "monitoring-chart");
+    const set = ["monitoring.serviceMonitor.enabled=true", "monitoring.prometheusRule.enabled=true", "monitoring.grafanaDashboard.enabled=true"];
+    const objs = renderChart(ns, ["templates/servicemonitor.yaml", "templates/prometheusrule.yaml", "templates/grafana-dashboard.yaml"], set, ns);
+    expect(objs.map((o) => o.kind).sort()).toEqual(["ConfigMap", "PrometheusRule", "ServiceMonitor"]);
+    for (const o of objs) {
+      const t = monitoringKinds[o.kind];
+      if (!t) throw new Error(`no type for ${o.kind}`);
+      // Strict: a misspelt field (e.g. honorlabels) is an error, not silently pruned.
+      await client.request("POST", resourcePath(t, ns), { body: o, query: { dryRun: "All", fieldValidation: "Strict" } });
+    }
+  });
+
+  it.each([
+    ["an interval without unit", "monitoring.serviceMonitor.interval=30", "at '/monitoring/serviceMonitor/interval'"],
+    ["a throttle ratio above 1", "monitoring.prometheusRule.armThrottledRatio=2", "at '/monitoring/prometheusRule/armThrottledRatio'"],
+    ["a typo in a monitoring key", "monitoring.serviceMonitor.enable=true", "additional properties 'enable' not allowed"],
+    ["a runbook base that is not a URL", "monitoring.prometheusRule.runbookBaseUrl=docs/alerts.md", "at '/monitoring/prometheusRule/runbookBaseUrl'"],
+  ])("values.schema.json rejects %s", (_name, set, message) => {
+    const r = spawnSync(helmBinary(), ["lint", "--strict", join(repoRoot, "deploy/helm/aksnap"), "--set", set], { encoding: "utf8" });
+    expect(r.status).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(message);
+  });
+});
+
+function helmBinary(): string {
+  const m = /^HELM=(.*)$/m.exec(readFileSync(join(cacheDir(), "tools.env"), "utf8"));
+  if (!m?.[1]) throw new Error("helm not built: run hack/build-tools.sh helm");
+  return m[1];
+}
