@@ -64,6 +64,7 @@ image: deps
 
 bench: deps
 	node bench/steady-state.ts
+	node bench/verification.ts
 
 clean:
 	rm -rf dist coverage .demo

@@ -57,6 +57,8 @@ export function setupVerifier(manager: SetupManager, deps: SetupDeps<VerifierArm
     reconcileTimeoutMs: cfg.reconcileTimeoutMs,
     queueMetrics: deps.queueMetrics,
     metrics: deps.controllerMetrics,
+    // A standby keeps a warm cache and an empty queue; the leader starts from every cached key.
+    initialKeys: () => snapshots.informers.flatMap((i) => i.keys()),
   });
   const all = () => snapshots.informers.flatMap((i) => i.list());
   const h = verifierHandlers((k) => controller.enqueue(k), all);
