@@ -102,6 +102,22 @@ describe("ServiceMonitor and dashboard", () => {
     expect(sm.metadata.labels.release).toBe("kps");
   });
 
+  it("the dashboard is well formed: unique panel ids, every query on the chosen data source and job", () => {
+    const dash = JSON.parse(readFileSync(join(repoRoot, "deploy/helm/aksnap/dashboards/aksnap.json"), "utf8")) as {
+      uid: string;
+      panels: Array<{ id: number; type: string; datasource?: { uid: string }; targets?: Array<{ refId: string; expr: string; datasource: { uid: string } }> }>;
+    };
+    expect(dash.uid).toBe("aksnap-overview");
+    const ids = dash.panels.map((p) => p.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const targets = dash.panels.flatMap((p) => p.targets ?? []);
+    expect(targets.length).toBeGreaterThanOrEqual(15);
+    for (const t of targets) {
+      expect(t.datasource.uid).toBe("${datasource}");
+      expect(t.expr).toContain('job=~"$job"');
+    }
+  });
+
   it("the dashboard ConfigMap carries dashboards/aksnap.json with the sidecar's label", () => {
     const cm = renderChart("aksnap-system", ["templates/grafana-dashboard.yaml"], ["monitoring.grafanaDashboard.enabled=true"])[0] as unknown as {
       metadata: { labels: Record<string, string> };

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { NodePoolSnapshotKind, RestoreRequestKind, SnapshotScheduleKind } from "../../src/crds/index.ts";
 import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
 import { kubeconfigYaml } from "../harness/control-plane.ts";
@@ -158,6 +158,40 @@ describe("kubectl aksnap status", () => {
     expect(r.out).toMatch(/snapshotschedule\.aksnap\.io\/nightly/);
     expect(r.err).toContain("warning: cannot list nodepoolsnapshots.aksnap.io");
     expect(r.out).not.toContain("userpool-backup");
+  });
+});
+
+describe("kubectl aksnap contexts", () => {
+  it("--context picks a kubeconfig context, and its namespace is the default", async () => {
+    const ns = await createNamespace(kubeConfig(), "plugin-ctx");
+    await schedule(ns, "in-context");
+    // The admin kubeconfig plus a second context on the same cluster and user, defaulting to ns.
+    const kc = kubeConfig();
+    const cluster = kc.getCurrentCluster();
+    const user = kc.getCurrentUser();
+    const file = join(mkdtempSync(join(tmpdir(), "aksnap-plugin-")), "two-contexts.kubeconfig");
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "c", cluster: { server: cluster?.server, "certificate-authority-data": cluster?.caData } }],
+        users: [{ name: "u", user: { token: user?.token, "client-certificate-data": user?.certData, "client-key-data": user?.keyData } }],
+        contexts: [
+          { name: "elsewhere", context: { cluster: "c", user: "u", namespace: "default" } },
+          { name: "team", context: { cluster: "c", user: "u", namespace: ns } },
+        ],
+        "current-context": "elsewhere",
+      }),
+    );
+    const inTeam = await kubectlAksnap(["status", "--context", "team"], { KUBECONFIG: file });
+    expect(inTeam.code, inTeam.err).toBe(0);
+    expect(inTeam.out).toContain("snapshotschedule.aksnap.io/in-context");
+    const current = await kubectlAksnap(["status"], { KUBECONFIG: file });
+    expect(current.out).not.toContain("in-context");
+    const missing = await kubectlAksnap(["status", "--context", "nope"], { KUBECONFIG: file });
+    expect(missing.code).toBe(2);
+    expect(missing.err).toContain('context "nope" does not exist');
   });
 });
 
