@@ -2,7 +2,8 @@
 // emulator with a demo AKS cluster, the operator (with the chart's RBAC), the NodePoolSnapshot
 // samples applied, and their progress shown until each is Ready or Stalled; then the real CSI path
 // with a PVC and a VolumeSnapshot that Kubernetes calls ready while its Azure copy still runs,
-// shown until aksnap verified it. Ctrl-C stops it all.
+// shown until aksnap verified it; last, a RestoreRequest restores a node pool from the demo
+// snapshot and a PVC from the VolumeSnapshot, shown until Succeeded. Ctrl-C stops it all.
 //   node hack/demo.ts [--once]     (--once: exit after the samples settle; used by the tests)
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -11,11 +12,13 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { kstatusOf, type Condition } from "../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
+import { RestoreRequestKind } from "../src/crds/restorerequest.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
 import { isKubeError } from "../src/kube/errors.ts";
 import { ensureTools, killRecorded, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds, readYamlObjects } from "../test/harness/crds.ts";
 import { OPERATOR_NAMESPACE, operatorArgs, operatorKubeconfig, repoRoot, STATIC_TOKEN } from "../test/harness/operator.ts";
+import { storageClassType } from "../test/harness/csi-world.ts";
 import { DEMO_VOLUME_SNAPSHOT, startVolumeDemo, VOLUME_HEAD, type VolumeDemo } from "./demo-volumes.ts";
 
 const once = process.argv.includes("--once");
@@ -89,7 +92,7 @@ async function main(): Promise<number> {
   });
 
   say(bold("aksnap demo"));
-  say("1/6 Building or finding kube-apiserver, etcd, kube-controller-manager, helm and the CSI snapshot controllers (first run on a machine: ~30 min)…");
+  say("1/7 Building or finding kube-apiserver, etcd, kube-controller-manager, helm and the CSI snapshot controllers (first run on a machine: ~30 min)…");
   ensureTools("control-plane");
   const tools = ensureTools("helm");
   ensureTools("csi");
@@ -99,14 +102,14 @@ async function main(): Promise<number> {
   mkdirSync(demoDir, { recursive: true });
 
   try {
-    say("2/6 Starting the control plane on 127.0.0.1…");
+    say("2/7 Starting the control plane on 127.0.0.1…");
     cp = await startControlPlane({ dir: cpDir, tools });
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
     const admin = new KubeClient(kc);
     await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
 
-    say("3/6 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
+    say("3/7 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
     const readyFile = join(demoDir, "emulator.json");
     const emuLog = createWriteStream(join(demoDir, "emulator.log"));
     const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile, "--copy-ms", once ? "12000" : "40000"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -123,7 +126,7 @@ async function main(): Promise<number> {
     });
     if (status >= 300) throw new Error(`seeding the golden snapshot answered ${status}`);
 
-    say("4/6 Starting the operator (leader election on, the chart's RBAC)…");
+    say("4/7 Starting the operator (leader election on, the chart's RBAC)…");
     const opKubeconfig = await operatorKubeconfig(admin, kc, demoDir);
     const opLog = createWriteStream(join(demoDir, "operator.log"));
     const op = spawn(
@@ -148,7 +151,7 @@ async function main(): Promise<number> {
     op.stderr?.pipe(opLog);
     children.push(op);
 
-    say(`5/6 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
+    say(`5/7 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
     try {
       await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
     } catch (e) {
@@ -163,7 +166,7 @@ async function main(): Promise<number> {
       }
     }
     say(`   applied ${count} objects from ${files.length} files`);
-    say(`6/6 Starting the real CSI snapshot path and snapshotting a PVC (VolumeSnapshot ${DEMO_VOLUME_SNAPSHOT}, opted in with aksnap.io/verify=true)…`);
+    say(`6/7 Starting the real CSI snapshot path and snapshotting a PVC (VolumeSnapshot ${DEMO_VOLUME_SNAPSHOT}, opted in with aksnap.io/verify=true)…`);
     volumes = await startVolumeDemo({
       admin,
       kubeconfigPath: cp.kubeconfigPath,
@@ -202,6 +205,55 @@ async function main(): Promise<number> {
       const stalled = ((o.status ?? {}) as { conditions?: Array<{ type: string; status: string; reason: string; message: string }> }).conditions?.find((c) => c.type === "Stalled" && c.status === "True");
       if (stalled) say(`${bold(o.metadata.name)} is Stalled (${stalled.reason}): ${stalled.message}\n`);
     }
+
+    say(`7/7 Restoring a node pool from the demo snapshot (config/samples/restorerequest-create-nodepool.yaml) and a PVC from ${DEMO_VOLUME_SNAPSHOT}…`);
+    for (const o of readYamlObjects(join(repoRoot, "config/samples/restorerequest-create-nodepool.yaml"))) await admin.apply(RestoreRequestKind.resource, o, "kubectl");
+    // The class csi-provisioner restores into: a new Azure disk copied from the snapshot, hydrating.
+    await admin.apply(
+      storageClassType,
+      {
+        apiVersion: "storage.k8s.io/v1",
+        kind: "StorageClass",
+        metadata: { name: "managed-csi" },
+        provisioner: "disk.csi.azure.com",
+        parameters: { resourceGroup: "rg-aks-demo", skuName: "Premium_LRS" },
+        volumeBindingMode: "Immediate",
+        reclaimPolicy: "Delete",
+      } as unknown as KubeObject,
+      "kubectl",
+    );
+    await admin.apply(
+      RestoreRequestKind.resource,
+      {
+        apiVersion: "aksnap.io/v1alpha1",
+        kind: "RestoreRequest",
+        metadata: { name: "app-data-restore", namespace: NS },
+        // app-data still exists, so Rename gives the new PVC the name app-data-restored.
+        spec: { volumes: { from: { volumeSnapshotName: DEMO_VOLUME_SNAPSHOT }, storageClassName: "managed-csi", conflictPolicy: "Rename" } },
+      },
+      "kubectl",
+    );
+    const rrDeadline = Date.now() + 120_000;
+    let rrLast = "";
+    let rrDone = false;
+    while (!interrupted && Date.now() < rrDeadline) {
+      const rows = (await admin.list(RestoreRequestKind.resource, NS)).items.map((o) => {
+        const st = (o.status ?? {}) as { phase?: string; conditions?: Condition[]; nodePool?: { provisioningState?: string }; volumes?: Array<{ pvc: string; phase: string; completionPercent?: number }> };
+        const progress = st.nodePool?.provisioningState ?? st.volumes?.map((v) => `${v.pvc} ${v.phase}${v.completionPercent === undefined ? "" : ` ${v.completionPercent}%`}`).join(", ") ?? "";
+        const cond = st.conditions?.find((c) => c.type === "Stalled" && c.status === "True") ?? st.conditions?.find((c) => c.type === "Reconciling") ?? st.conditions?.find((c) => c.type === "Ready");
+        return [o.metadata.name, st.phase ?? "-", kstatusOf(o.metadata.generation ?? 0, (o.status as { observedGeneration?: number } | undefined)?.observedGeneration, st.conditions), cond?.reason ?? "", progress];
+      });
+      const t = table(rows, ["RESTORE", "PHASE", "KSTATUS", "REASON", "PROGRESS"]);
+      if (t !== rrLast) {
+        say(`${new Date().toISOString().slice(11, 19)}\n${t}\n`);
+        rrLast = t;
+      }
+      rrDone = rows.length === 2 && rows.every((r) => r[1] === "Succeeded" || r[1] === "Failed");
+      if (rrDone) break;
+      if (op.exitCode !== null) throw new Error(`the operator exited with ${op.exitCode}; see ${join(demoDir, "operator.log")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!rrDone && !interrupted) throw new Error("the restore did not finish within 2 minutes; see .demo/operator.log");
     const kcPath = cp.kubeconfigPath;
     say(bold("Poke at it:"));
     say(`  export KUBECONFIG=${kcPath}`);
@@ -210,6 +262,7 @@ async function main(): Promise<number> {
     say(`  kubectl describe nps -n ${NS} userpool-dr-northeurope   # the refused cross-region attempt and its events`);
     say(`  kubectl get nps -n ${NS} userpool-backup -o yaml        # status mirrored from ARM`);
     say(`  kubectl delete nps -n ${NS} userpool-backup             # finalizer deletes the ARM snapshot first`);
+    say(`  kubectl get rr -n ${NS} -o yaml                         # preflight[], the restored pool and PVC (docs/restore.md)`);
     say(
       `  kubectl get volumesnapshot -n ${NS} -o custom-columns='NAME:.metadata.name,READYTOUSE:.status.readyToUse,VERIFIED:.metadata.annotations.aksnap\\.io/verified,COPY:.metadata.annotations.aksnap\\.io/completion-percent'`,
     );

@@ -38,6 +38,10 @@ export interface Config {
   /** Verify every VolumeSnapshot not opted out, not only aksnap's own and opted-in ones. */
   verifyAllVolumeSnapshots: boolean;
   allowedScopes: AllowedScopes | undefined; // undefined = single-tenant, all allowed
+  /** How long a RestoreRequest may stay Running (ARM operation, provisioning, hydration) before it fails. */
+  restoreDeadlineMs: number;
+  /** Regions a RestoreRequest may create or upgrade in (canonical names); undefined = all. */
+  allowedRegions: string[] | undefined;
   logLevel: "trace" | "debug" | "info" | "warn" | "error";
 }
 
@@ -64,6 +68,8 @@ const options = {
   "verification-poll-interval": { type: "string" },
   "verify-all-volume-snapshots": { type: "string" },
   "allowed-scopes": { type: "string" },
+  "allowed-regions": { type: "string" },
+  "restore-deadline": { type: "string" },
   "log-level": { type: "string" },
   help: { type: "boolean" },
 } as const;
@@ -92,6 +98,8 @@ export const envNames: Record<Exclude<keyof typeof options, "help">, string> = {
   "verification-poll-interval": "AKSNAP_VERIFICATION_POLL_INTERVAL",
   "verify-all-volume-snapshots": "AKSNAP_VERIFY_ALL_VOLUME_SNAPSHOTS",
   "allowed-scopes": "AKSNAP_ALLOWED_SCOPES",
+  "allowed-regions": "AKSNAP_ALLOWED_REGIONS",
+  "restore-deadline": "AKSNAP_RESTORE_DEADLINE",
   "log-level": "AKSNAP_LOG_LEVEL",
 };
 
@@ -164,6 +172,16 @@ export function parseAllowedScopes(s: string): AllowedScopes {
   return { byNamespace };
 }
 
+/** `westeurope,northeurope`: canonical Azure region names (lower-case, no spaces). */
+export function parseAllowedRegions(s: string): string[] {
+  const regions = s.split(",").map((r) => r.trim()).filter(Boolean);
+  for (const r of regions) {
+    if (!/^[a-z][a-z0-9]{1,39}$/.test(r)) throw new ConfigError(`allowed-regions: "${r}" is not a canonical Azure region name such as westeurope`);
+  }
+  if (regions.length === 0) throw new ConfigError("allowed-regions: empty; omit the flag to allow every region");
+  return regions;
+}
+
 /** Whether namespace may touch the ARM resource id (case-insensitive prefix match on scope). */
 export function scopeAllowed(scopes: AllowedScopes | undefined, namespace: string, armId: string): boolean {
   if (!scopes) return true;
@@ -231,6 +249,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const level = get("log-level") ?? "info";
   if (!["trace", "debug", "info", "warn", "error"].includes(level)) throw new ConfigError(`log-level: "${level}" must be trace, debug, info, warn or error`);
   const scopes = get("allowed-scopes");
+  const regions = get("allowed-regions");
   return {
     kubeconfig: get("kubeconfig"),
     defaultSubscriptionId: sub,
@@ -256,6 +275,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     verificationPollIntervalMs: parsePositiveDuration(get("verification-poll-interval") ?? "15s", "verification-poll-interval"),
     verifyAllVolumeSnapshots: parseBool(get("verify-all-volume-snapshots") ?? "false", "verify-all-volume-snapshots"),
     allowedScopes: scopes ? parseAllowedScopes(scopes) : undefined,
+    allowedRegions: regions ? parseAllowedRegions(regions) : undefined,
+    restoreDeadlineMs: parsePositiveDuration(get("restore-deadline") ?? "6h", "restore-deadline"),
     logLevel: level as Config["logLevel"],
   };
 }

@@ -4,12 +4,13 @@
 // its folder's rules here.
 import { eventRules, type PolicyRule } from "./common/rbac.ts";
 import { nodePoolSnapshotRules } from "./nodepoolsnapshot/rbac.ts";
+import { restoreRequestRules } from "./restorerequest/rbac.ts";
 import { verifierRules } from "./volumesnapshot/rbac.ts";
 
 export type { PolicyRule } from "./common/rbac.ts";
 
 /** Cluster-wide rules (ClusterRole). */
-export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...verifierRules, ...eventRules];
+export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...verifierRules, ...restoreRequestRules, ...eventRules];
 
 /** Rules in the operator's own namespace (Role): the leader-election Lease. */
 export const leaderElectionRules: PolicyRule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];

@@ -205,8 +205,13 @@ export const RestorePhaseSchema = stringEnum(["Pending", "Running", "Succeeded",
 export type RestorePhase = Static<typeof RestorePhaseSchema>;
 
 export const PreflightCheckSchema = Type.Object({
-  name: Type.String({ maxLength: 128, description: "The rule: VMFamilyMatches, VersionsAllowed, TargetExists, TargetAbsent, SnapshotReady, …" }),
-  result: stringEnum(["Passed", "Failed", "Skipped"] as const),
+  name: Type.String({
+    maxLength: 128,
+    description: "The rule, in chain order: ScopeAllowed, SnapshotReady, TargetExists, TargetAbsent, RegionAllowed, VMFamilyMatches, VersionsAllowed (those of the mode).",
+  }),
+  result: stringEnum(["Passed", "Failed", "Skipped", "Pending"] as const, {
+    description: "Skipped: the rule's facts were not read because an earlier rule failed. Pending: waiting (the NodePoolSnapshot is still being created).",
+  }),
   message: Type.Optional(Type.String({ maxLength: 4096 })),
 });
 export type PreflightCheck = Static<typeof PreflightCheckSchema>;
@@ -235,7 +240,29 @@ export const RestoreRequestStatusSchema = Type.Object(
       Type.Object(
         {
           id: Type.Optional(Type.String({ maxLength: 1024, description: "ARM id of the agent pool (or cluster) created or upgraded." })),
-          provisioningState: Type.Optional(Type.String({ maxLength: 64, description: "Its ARM provisioningState." })),
+          provisioningState: Type.Optional(Type.String({ maxLength: 64, description: "Its ARM provisioningState, as last read (progress while the operation runs)." })),
+          snapshotId: Type.Optional(Type.String({ maxLength: 1024, description: "ARM id of the node-pool snapshot restored from." })),
+          completedAt: Type.Optional(dateTime("When the node-pool side finished (volumes, if any, come next).")),
+          kubernetesVersion: Type.Optional(Type.String({ maxLength: 64, description: "The target's Kubernetes version, as last read." })),
+          nodeImageVersion: Type.Optional(Type.String({ maxLength: 256, description: "The target's node image version, as last read." })),
+          operation: Type.Optional(
+            Type.Object(
+              {
+                resumeToken: Type.String({ maxLength: 16384, description: "Opaque: resumes the ARM long-running operation in a later reconcile or another process." }),
+                startedAt: Type.Optional(dateTime()),
+              },
+              { description: "The ARM operation in flight; cleared when it ends. A restarted operator resumes it and never starts a second one." },
+            ),
+          ),
+          error: Type.Optional(
+            Type.Object(
+              {
+                code: Type.String({ maxLength: 256, description: "ARM's error code (the pool's or cluster's provisioningError for a failed operation)." }),
+                message: Type.Optional(Type.String({ maxLength: 4096 })),
+              },
+              { description: "Why the ARM write or operation failed." },
+            ),
+          ),
         },
         { description: "The node-pool side of the restore." },
       ),

@@ -48,6 +48,8 @@ const variants: Array<[string, string[]]> = [
       "serviceAccount.workloadIdentityClientId=11111111-1111-1111-1111-111111111111",
       "watchNamespaces={team-a,team-b}",
       "allowedScopes=team-a=/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-a",
+      "allowedRegions={westeurope,northeurope}",
+      "restoreDeadline=90m",
       "azure.credential=default",
       "replicas=3",
       "podDisruptionBudget.maxUnavailable=50%",
@@ -67,6 +69,7 @@ const badValues: Array<[string, string, string]> = [
   ["an unknown credential mode", "azure.credential=msi", "at '/azure/credential': value must be one of 'workload-identity', 'default'"],
   ["a subscription id that is not a GUID", "azure.defaultSubscriptionId=my-sub", "at '/azure/defaultSubscriptionId'"],
   ["a grace period shorter than the shutdown", "terminationGracePeriodSeconds=10", "at '/terminationGracePeriodSeconds': minimum: got 10, want 30"],
+  ["a region that is not canonical", "allowedRegions={West Europe}", "at '/allowedRegions/0'"],
   ["a log level the operator refuses", "logLevel=verbose", "at '/logLevel': value must be one of 'trace', 'debug', 'info', 'warn', 'error'"],
   ["a duration without unit", "resyncPeriod=60", "at '/resyncPeriod'"],
   ["an address without prefix length", "networkPolicy.apiServer.cidrs={10.1.0.4}", "at '/networkPolicy/apiServer/cidrs/0'"],
@@ -118,6 +121,10 @@ describe("Helm chart", () => {
     const env = { AZURE_CLIENT_ID: "x", AZURE_TENANT_ID: "y", AZURE_FEDERATED_TOKEN_FILE: "/var/run/secrets/azure/tokens/azure-identity-token" };
     const cfg = loadConfig(args, env);
     expect(cfg).not.toBe("help");
+    if (set.includes("restoreDeadline=90m") && cfg !== "help") {
+      expect(cfg.restoreDeadlineMs).toBe(5_400_000);
+      expect(cfg.allowedRegions).toEqual(["westeurope", "northeurope"]);
+    }
     // The kubelet must not SIGKILL the operator before its shutdown (lease release included) is done.
     const grace = (dep.spec.template.spec as { terminationGracePeriodSeconds?: number }).terminationGracePeriodSeconds;
     expect((grace ?? 0) * 1000).toBeGreaterThan(DEFAULT_SHUTDOWN_TIMEOUT_MS);

@@ -1,6 +1,7 @@
 // `make demo` end to end (hack/demo.ts --once) on its own control plane and emulator: every
 // NodePoolSnapshot sample settles — Ready, except the cross-region DR attempt, refused as Stalled —
-// and the VolumeSnapshot shows Kubernetes' readyToUse beside aksnap's "not verified" until the copy is done.
+// the VolumeSnapshot shows Kubernetes' readyToUse beside aksnap's "not verified" until the copy is done,
+// and the demo ends with a node pool restored from the demo snapshot and a PVC from the VolumeSnapshot.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +23,8 @@ it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a re
     // The product's point on one screen: ready in Kubernetes, not verified while Azure still copies.
     expect(out).toMatch(/app-data-nightly\s+true\s+false\s+\d{1,2}%\s+CopyInProgress/);
     expect(out).toMatch(/app-data-nightly\s+true\s+true\s+100%\s+SnapshotVerified/);
+    expect(out).toMatch(/userpool-restore\s+Succeeded\s+Current\s+RestoreSucceeded\s+Succeeded/);
+    expect(out).toMatch(/app-data-restore\s+Succeeded\s+Current\s+RestoreSucceeded\s+app-data-restored Succeeded 100%/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

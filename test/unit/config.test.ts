@@ -50,6 +50,8 @@ describe("loadConfig defaults", () => {
       verificationPollIntervalMs: 15_000,
       verifyAllVolumeSnapshots: false,
       allowedScopes: undefined,
+      allowedRegions: undefined,
+      restoreDeadlineMs: 21_600_000,
       logLevel: "info",
     } satisfies Config);
   });
@@ -102,6 +104,8 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
     ["verification-deadline", "1d", "45m", (c) => c.verificationDeadlineMs, 86_400_000, 2_700_000],
     ["verification-poll-interval", "30s", "1m", (c) => c.verificationPollIntervalMs, 30_000, 60_000],
     ["allowed-scopes", `a=/subscriptions/${SUB}`, `b=/subscriptions/${SUB2}`, (c) => [...(c.allowedScopes?.byNamespace.entries() ?? [])], [["a", [`/subscriptions/${SUB}`]]], [["b", [`/subscriptions/${SUB2}`]]]],
+    ["restore-deadline", "90m", "1d", (c) => c.restoreDeadlineMs, 5_400_000, 86_400_000],
+    ["allowed-regions", "westeurope, northeurope", "eastus2", (c) => c.allowedRegions, ["westeurope", "northeurope"], ["eastus2"]],
     ["log-level", "debug", "warn", (c) => c.logLevel, "debug", "warn"],
   ])("--%s", (flag, fromFlag, fromEnv, read, wantFlag, wantEnv) => {
     const env = { ...BASE, [envNames[flag]]: fromEnv };
@@ -178,6 +182,8 @@ describe("loadConfig: every validation error", () => {
     ["deadline negative", ["--verification-deadline=-1h"], BASE, 'verification-deadline: "-1h" is not a duration (use e.g. 90s, 5m, 1h, 1d)'],
     ["verify-all not a boolean", ["--verify-all-volume-snapshots=maybe"], BASE, 'verify-all-volume-snapshots: "maybe" must be true or false'],
     ["bad allowed scope", ["--allowed-scopes", "ns=/subscriptions/abc"], BASE, 'allowed-scopes: "/subscriptions/abc" is not /subscriptions/<guid> or /subscriptions/<guid>/resourceGroups/<name>'],
+    ["region not canonical", ["--allowed-regions", "West Europe"], BASE, 'allowed-regions: "West Europe" is not a canonical Azure region name such as westeurope'],
+    ["regions empty", ["--allowed-regions", " , "], BASE, "allowed-regions: empty; omit the flag to allow every region"],
     ["unknown flag", ["--resync", "1h"], BASE, "Unknown option '--resync'"],
     ["positional argument", ["run"], BASE, "Unexpected argument 'run'"],
   ])("%s", (_n, argv, env, message) => {

@@ -52,6 +52,9 @@ export interface ManagedClusterCreateSpec {
     readonly osType?: string;
     readonly osSku?: string;
     readonly orchestratorVersion?: string;
+    readonly nodeLabels?: Record<string, string>;
+    /** AKS syntax: key=value:Effect. */
+    readonly nodeTaints?: readonly string[];
   };
 }
 
@@ -121,6 +124,8 @@ function toSdkCluster(spec: ManagedClusterCreateSpec): SdkManagedCluster {
         ...opt("osType", p.osType),
         ...opt("osSKU", p.osSku),
         ...opt("orchestratorVersion", p.orchestratorVersion),
+        ...opt("nodeLabels", p.nodeLabels === undefined ? undefined : { ...p.nodeLabels }),
+        ...opt("nodeTaints", p.nodeTaints === undefined ? undefined : [...p.nodeTaints]),
       },
     ],
   };

@@ -1,0 +1,43 @@
+// Wires the RestoreRequest controller into a manager: its informers, its reconciler on the shared
+// frame, its event handlers. operator.ts calls this and nothing else for the kind.
+import { RestoreRequestKind } from "../../crds/restorerequest.ts";
+import { Controller } from "../../runtime/controller.ts";
+import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
+import type { RestoreArm } from "./facts.ts";
+import { BUSY_RECHECK_MS, createRestoreRequestReconciler } from "./reconciler.ts";
+
+export const CONTROLLER_NAME = "restorerequest";
+
+export function setupRestoreRequestController(manager: SetupManager, deps: SetupDeps<RestoreArm>): Controller {
+  const cfg = deps.config;
+  const { informers, cache } = watch(manager, deps, RestoreRequestKind.resource);
+  const reconcile = createRestoreRequestReconciler({
+    client: deps.client,
+    cache,
+    arm: deps.arm,
+    events: deps.events,
+    now: () => new Date(deps.clock.now()),
+    defaultSubscriptionId: cfg.defaultSubscriptionId,
+    allowedScopes: cfg.allowedScopes,
+    allowedRegions: cfg.allowedRegions,
+    // A NodePoolSnapshot is waited for as long as a snapshot may take to verify.
+    snapshotWaitMs: cfg.verificationDeadlineMs,
+    restoreDeadlineMs: cfg.restoreDeadlineMs,
+    stalledRecheckMs: cfg.stalledRecheckMs,
+    // A busy target is looked at again no later than a stalled object.
+    busyRecheckMs: Math.min(cfg.stalledRecheckMs, BUSY_RECHECK_MS),
+  });
+  const controller = new Controller({
+    name: CONTROLLER_NAME,
+    reconcile,
+    logger: deps.log,
+    clock: deps.clock,
+    maxConcurrentReconciles: cfg.workers,
+    reconcileTimeoutMs: cfg.reconcileTimeoutMs,
+    queueMetrics: deps.queueMetrics,
+    metrics: deps.controllerMetrics,
+  });
+  enqueueOwnKey(informers, controller);
+  manager.addController(controller);
+  return controller;
+}
