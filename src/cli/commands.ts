@@ -39,7 +39,7 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   ...RESTORE_FLAGS,
 ];
 
-type Output = "table" | "json" | "yaml";
+type Output = "table" | "wide" | "json" | "yaml";
 
 interface Ctx {
   io: Io;
@@ -108,7 +108,9 @@ function describe(e: unknown): string {
 
 function context(args: Parsed, io: Io): Ctx {
   const output = flag(args, "output") ?? "table";
-  if (output !== "table" && output !== "json" && output !== "yaml") throw new UsageError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,yaml`);
+  if (output !== "table" && output !== "wide" && output !== "json" && output !== "yaml") {
+    throw new UsageError(`unable to match a printer suitable for the output format "${output}", allowed formats are: json,yaml,wide`);
+  }
   const kc = new KubeConfig();
   const file = flag(args, "kubeconfig");
   if (file) kc.loadFromFile(file);
@@ -140,6 +142,9 @@ function context(args: Parsed, io: Io): Ctx {
   };
 }
 
+/** Tables and progress lines, not a machine-readable document. */
+const human = (ctx: Ctx): boolean => ctx.output === "table" || ctx.output === "wide";
+
 function print(ctx: Ctx, obj: unknown): void {
   ctx.io.out(ctx.output === "json" ? `${JSON.stringify(obj, null, 4)}\n` : stringify(obj));
 }
@@ -156,10 +161,11 @@ interface Section {
   columns: Array<{ name: string; type: string; value: (o: KubeObject) => unknown }>;
 }
 
-function aksnapSections(): Section[] {
+/** The kinds' printer columns, as `kubectl get` shows them (`wide`: the priority-1 ones too). */
+function aksnapSections(wide: boolean): Section[] {
   return KINDS.map((k) => ({
     rt: k.resource,
-    columns: k.printerColumns.filter((c) => (c.priority ?? 0) === 0).map((c) => ({ name: c.name.toUpperCase(), type: c.type, value: (o: KubeObject) => jsonPath(o, c.jsonPath) })),
+    columns: k.printerColumns.filter((c) => wide || (c.priority ?? 0) === 0).map((c) => ({ name: c.name.toUpperCase(), type: c.type, value: (o: KubeObject) => jsonPath(o, c.jsonPath) })),
   }));
 }
 
@@ -182,7 +188,7 @@ async function status(ctx: Ctx, rest: readonly string[]): Promise<number> {
   const items: KubeObject[] = [];
   const tables: string[] = [];
   let failed = false;
-  for (const s of [...aksnapSections(), volumeSnapshotSection]) {
+  for (const s of [...aksnapSections(ctx.output === "wide"), volumeSnapshotSection]) {
     let list: KubeObject[];
     try {
       list = (await ctx.client.list(s.rt, ns)).items;
@@ -205,7 +211,7 @@ async function status(ctx: Ctx, rest: readonly string[]): Promise<number> {
     ]);
     tables.push(renderTable(headers, rows));
   }
-  if (ctx.output !== "table") {
+  if (ctx.output === "json" || ctx.output === "yaml") {
     print(ctx, { apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } });
   } else if (tables.length === 0) {
     ctx.io.err(ns ? `No aksnap resources found in ${ns} namespace.\n` : "No aksnap resources found.\n");
@@ -223,7 +229,7 @@ async function follow<T>(ctx: Ctx, step: () => Promise<{ done?: T; progress?: st
   let last: string | undefined;
   for (;;) {
     const r = await step();
-    if (r.progress !== undefined && r.progress !== last && ctx.output === "table") {
+    if (r.progress !== undefined && r.progress !== last && human(ctx)) {
       ctx.io.out(`${r.progress}\n`);
       last = r.progress;
     }
@@ -252,7 +258,7 @@ async function run(ctx: Ctx, rest: readonly string[]): Promise<number> {
   const name = onePositional(rest, "SCHEDULE");
   const token = `kubectl-aksnap-${new Date(ctx.io.now()).toISOString()}`;
   await ctx.client.mergePatch(scheduleRt, ctx.namespace, name, { metadata: { annotations: { [ANNOTATION_RUN_REQUESTED_AT]: token } } });
-  if (ctx.output === "table") ctx.io.out(`snapshotschedule.aksnap.io/${name} run requested (${ANNOTATION_RUN_REQUESTED_AT}=${token})\n`);
+  if (human(ctx)) ctx.io.out(`snapshotschedule.aksnap.io/${name} run requested (${ANNOTATION_RUN_REQUESTED_AT}=${token})\n`);
   if (flag(ctx.args, "wait") === "false") return 0;
   let runId: string | undefined;
   const result = await follow(ctx, async () => {
@@ -272,7 +278,7 @@ async function run(ctx: Ctx, rest: readonly string[]): Promise<number> {
     return { progress };
   });
   if (!result) return timedOut(ctx, `run of snapshotschedule/${name}`);
-  if (ctx.output !== "table") print(ctx, result.object);
+  if (!human(ctx)) print(ctx, result.object);
   return result.phase === "Succeeded" ? 0 : 1;
 }
 
@@ -284,9 +290,9 @@ async function restore(ctx: Ctx, rest: readonly string[]): Promise<number> {
   const name = onePositional(rest, "NAME");
   const obj = restoreFromFlags(name, ctx.namespace, ctx.args);
   await ctx.client.create(restoreRt, obj);
-  if (ctx.output === "table") ctx.io.out(`restorerequest.aksnap.io/${name} created\n`);
+  if (human(ctx)) ctx.io.out(`restorerequest.aksnap.io/${name} created\n`);
   if (flag(ctx.args, "wait") === "false") {
-    if (ctx.output !== "table") print(ctx, await ctx.client.get(restoreRt, ctx.namespace, name));
+    if (!human(ctx)) print(ctx, await ctx.client.get(restoreRt, ctx.namespace, name));
     return 0;
   }
   const result = await follow(ctx, async () => {
@@ -297,7 +303,7 @@ async function restore(ctx: Ctx, rest: readonly string[]): Promise<number> {
     return st.phase === "Succeeded" || st.phase === "Failed" ? { done: { object: o, phase: st.phase }, progress } : { progress };
   });
   if (!result) return timedOut(ctx, `restorerequest/${name}`);
-  if (ctx.output !== "table") print(ctx, result.object);
+  if (!human(ctx)) print(ctx, result.object);
   return result.phase === "Succeeded" ? 0 : 1;
 }
 
@@ -306,9 +312,9 @@ async function restore(ctx: Ctx, rest: readonly string[]): Promise<number> {
 async function verify(ctx: Ctx, rest: readonly string[]): Promise<number> {
   const name = onePositional(rest, "VOLUMESNAPSHOT");
   await ctx.client.mergePatch(volumeSnapshots, ctx.namespace, name, { metadata: { labels: { [LABEL_VERIFY]: "true" } } });
-  if (ctx.output === "table") ctx.io.out(`volumesnapshot.snapshot.storage.k8s.io/${name} labeled ${LABEL_VERIFY}=true\n`);
+  if (human(ctx)) ctx.io.out(`volumesnapshot.snapshot.storage.k8s.io/${name} labeled ${LABEL_VERIFY}=true\n`);
   if (!bool(ctx.args, "wait")) {
-    if (ctx.output !== "table") print(ctx, await ctx.client.get(volumeSnapshots, ctx.namespace, name));
+    if (!human(ctx)) print(ctx, await ctx.client.get(volumeSnapshots, ctx.namespace, name));
     return 0;
   }
   const result = await follow(ctx, async () => {
@@ -322,6 +328,6 @@ async function verify(ctx: Ctx, rest: readonly string[]): Promise<number> {
     return { progress };
   });
   if (!result) return timedOut(ctx, `volumesnapshot/${name} to be verified`);
-  if (ctx.output !== "table") print(ctx, result.object);
+  if (!human(ctx)) print(ctx, result.object);
   return result.ok ? 0 : 1;
 }

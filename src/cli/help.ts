@@ -6,7 +6,7 @@ Global options:
     --context='': The name of the kubeconfig context to use.
     --kubeconfig='': Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     -n, --namespace='': The namespace (default: the context's namespace, then "default").
-    -o, --output='': Output format: json or yaml (default: tables).
+    -o, --output='': Output format: json, yaml, or wide (tables with every printer column).
 `;
 
 export const HELP = `kubectl aksnap controls the aksnap operator: AKS node-pool snapshots, snapshot schedules, restores

@@ -119,6 +119,15 @@ describe("kubectl aksnap status", () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${nsB}\\s+restorerequest\\.aksnap\\.io/back\\s+Running\\s+<none>\\s+False\\s+\\d+s$`)));
   });
 
+  it("-o wide adds the kinds' priority-1 printer columns", async () => {
+    const r = await kubectlAksnap(["status", "-n", nsA, "-o", "wide"]);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split("\n");
+    expect(lines).toContainEqual(expect.stringMatching(/^NAME\s+READY\s+KUBERNETES\s+NODEIMAGE\s+VMSIZE\s+AGE\s+REASON\s+LOCATION\s+SNAPSHOT$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^nodepoolsnapshot\.aksnap\.io\/userpool-backup\s+True\s+.*\s+SnapshotReady\s+<none>\s+<none>$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+READY\s+LASTRUN\s+LASTSCHEDULE\s+NEXTSCHEDULE\s+AGE$/));
+  });
+
   it("-o json and -o yaml are a List of the objects", async () => {
     for (const o of ["json", "yaml"]) {
       const r = await kubectlAksnap(["status", "-n", nsB, "-o", o]);
@@ -330,8 +339,8 @@ describe("kubectl aksnap usage", () => {
 
   it("unknown flags and output formats are usage errors (exit 2)", async () => {
     expect((await kubectlAksnap(["status", "--bogus"])).code).toBe(2);
-    const r = await kubectlAksnap(["status", "-o", "wide"]);
+    const r = await kubectlAksnap(["status", "-o", "jsonpath={.items}"]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('unable to match a printer suitable for the output format "wide"');
+    expect(r.err).toContain('unable to match a printer suitable for the output format "jsonpath={.items}"');
   });
 });
