@@ -98,6 +98,25 @@ build_k8s() {
   done
 }
 
+# kubelet, for the tests that need a real node (hack/node/, test/harness/node.ts). Its own wrapper
+# module (a new cache key): a cache that already holds the apiserver's wrapper builds only the kubelet.
+build_kubelet() {
+  [ -x "$BIN/kubelet-$K8S_VERSION" ] && return 0
+  local minor; minor=$(echo "$K8S_VERSION" | cut -d. -f2)
+  local staging="v0.${K8S_VERSION#v1.}" t0=$SECONDS
+  local dir; dir=$(wrapper kubernetes-node k8s.io/kubernetes "$K8S_VERSION" "$staging" k8s.io/kubernetes/cmd/kubelet)
+  log "kubelet wrapper module ready in $((SECONDS - t0)) s; building kubelet $K8S_VERSION"
+  local vpkg=k8s.io/component-base/version
+  (cd "$dir" && go build -trimpath -tags selinux,notest \
+    -ldflags "-s -w -X $vpkg.gitVersion=$K8S_VERSION -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean" \
+    -o "$BIN/kubelet-$K8S_VERSION.tmp" k8s.io/kubernetes/cmd/kubelet)
+  mv "$BIN/kubelet-$K8S_VERSION.tmp" "$BIN/kubelet-$K8S_VERSION"
+  log "built kubelet in $((SECONDS - t0)) s"
+}
+# The kubelet's plugin registration API (the test CSI driver registers itself with it); loaded from
+# the module cache, never copied into the repository.
+kubelet_plugin_proto() { moddir_of "k8s.io/kubelet@v0.${K8S_VERSION#v1.}" >/dev/null; }
+
 build_etcd() {
   [ -x "$BIN/etcd-$ETCD_VERSION" ] && return 0
   local dir; dir=$(wrapper etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" "$ETCD_VERSION" go.etcd.io/etcd/server/v3)
@@ -238,8 +257,9 @@ main() {
     crds) snapshot_crds ;;
     csi) build_csi ;;
     promtool) build_promtool; prometheus_operator_crds ;;
-    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_promtool; prometheus_operator_crds ;;
-    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi|luahealth|promtool]" >&2; exit 2 ;;
+    node) build_kubelet; kubelet_plugin_proto ;;
+    all) build_etcd; build_k8s; snapshot_crds; build_kstatus; build_helm; build_cronref; build_csi; build_luahealth; build_kubelet; kubelet_plugin_proto; build_promtool; prometheus_operator_crds ;;
+    *) echo "usage: $0 [all|control-plane|kstatus|cronref|helm|crds|csi|luahealth|node|promtool]" >&2; exit 2 ;;
   esac
   # A small manifest the TypeScript harness reads instead of guessing versions. Written whole and
   # renamed: unit tests (cronref) and the integration harness may run this script at the same time.
@@ -257,6 +277,8 @@ CSI_PROVISIONER=$BIN/csi-provisioner-$PROVISIONER_VERSION
 CSI_SANITY=$BIN/csi-sanity-$CSI_TEST_VERSION
 CSI_PROTO=$(csi_proto)
 LUAHEALTH=$BIN/luahealth-$LUA_VERSION-$(LUAHEALTH_KEY)
+KUBELET=$BIN/kubelet-$K8S_VERSION
+KUBELET_PLUGIN_PROTO=$(go env GOMODCACHE)/k8s.io/kubelet@v0.${K8S_VERSION#v1.}/pkg/apis/pluginregistration/v1/api.proto
 PROMTOOL=$BIN/promtool-$PROMETHEUS_VERSION
 PROMETHEUS_OPERATOR_CRDS=$CACHE/prometheus-operator-crds
 ENV

@@ -14,7 +14,8 @@ export interface ShutdownSignalOptions {
   source?: SignalSource;
   /** Default: process.exit(1). */
   onSecondSignal?: (signal: TerminationSignal) => void;
-  logger?: Logger;
+  /** A logger, or a getter for one that exists only later (signals are caught before it is built). */
+  logger?: Logger | (() => Logger | undefined);
 }
 
 export interface ShutdownSignal {
@@ -27,15 +28,16 @@ export interface ShutdownSignal {
 export function shutdownSignal(options: ShutdownSignalOptions = {}): ShutdownSignal {
   const source = options.source ?? process;
   const onSecond = options.onSecondSignal ?? ((): never => process.exit(1));
+  const log = (): Logger | undefined => (typeof options.logger === "function" ? options.logger() : options.logger);
   const controller = new AbortController();
   const handlers = new Map<TerminationSignal, () => void>();
   for (const name of ["SIGTERM", "SIGINT"] as const) {
     const handler = (): void => {
       if (!controller.signal.aborted) {
-        options.logger?.info({ signal: name }, "Received termination signal; shutting down gracefully");
+        log()?.info({ signal: name }, "Received termination signal; shutting down gracefully");
         controller.abort(new Error(`received ${name}`));
       } else {
-        options.logger?.warn({ signal: name }, "Received second termination signal; exiting immediately");
+        log()?.warn({ signal: name }, "Received second termination signal; exiting immediately");
         onSecond(name);
       }
     };

@@ -3,6 +3,10 @@
 //   GET  /behaviour            → {"snapshot": "<behaviour>"}
 //   PUT  /behaviour            ← {"snapshot": "<behaviour>"}
 //   GET  /calls, DELETE /calls → the call log / clear it
+//   GET  /copies               → the background copies (data.ts) and their progress
+//   PUT  /copy-hold            ← {"percent": 40, "kind": "snapshots"|"disks"}: hold copies there
+//   DELETE /copy-hold          → release
+//   GET  /registration         → what the kubelet answered to the plugin registration
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { RunningCsiDriver } from "./driver.ts";
@@ -36,6 +40,24 @@ export async function startControlServer(driver: RunningCsiDriver, port = 0): Pr
           driver.setBehaviour(b.snapshot);
           return send(200, { snapshot: driver.behaviour() });
         }
+        case "GET /copies":
+          return send(200, driver.copies());
+        case "GET /copy-hold":
+          return send(200, driver.copyHold());
+        case "PUT /copy-hold": {
+          const b = (await body(req)) as { percent?: unknown; kind?: unknown } | undefined;
+          const kind = b?.kind ?? "snapshots";
+          if (typeof b?.percent !== "number" || b.percent < 0 || b.percent > 100 || (kind !== "snapshots" && kind !== "disks")) {
+            return send(400, { error: `want {"percent": 0..100, "kind": "snapshots"|"disks"}` });
+          }
+          driver.setCopyHold({ percent: b.percent, kind });
+          return send(200, driver.copyHold());
+        }
+        case "DELETE /copy-hold":
+          driver.setCopyHold(null);
+          return send(200, {});
+        case "GET /registration":
+          return send(200, driver.registration() ?? null);
         case "GET /calls":
           return send(200, driver.calls());
         case "DELETE /calls":

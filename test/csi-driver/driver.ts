@@ -10,7 +10,14 @@ import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { isRestError } from "@azure/core-rest-pipeline";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { existsSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { rmdir } from "node:fs/promises";
+import https from "node:https";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { DataStore, type CopyHold, type CopyState } from "./data.ts";
 import {
   armName,
   DRIVER_NAME,
@@ -42,14 +49,23 @@ export interface CsiDriverOptions {
   instantAccessMinutes?: number;
   /** How often the SDK polls an ARM long-running operation. */
   pollIntervalMs?: number;
-  /**
-   * csi-sanity (its resource cleanup) calls NodeGetCapabilities and NodeUnpublishVolume on every
-   * volume it made, even for Controller tests. This driver has no node side; with this on it answers
-   * those two (no capabilities; NOT_FOUND: nothing is ever published) so the Controller specs can run.
-   * Off for the sidecars, which never see a Node service.
-   */
-  sanityNodeStub?: boolean;
   vendorVersion?: string;
+  /**
+   * Where disk and snapshot content lives (a directory per ARM id, see data.ts). Default: a new temp
+   * dir, removed on stop.
+   */
+  dataRoot?: string;
+  /** Rate of the background copies (snapshots, disks from snapshots); default 8 MiB/s. */
+  copyBytesPerSecond?: number;
+  /** NodeGetInfo's node_id: the kubelet's node name. Default: the host name. */
+  nodeId?: string;
+  /**
+   * A kubelet's plugin registration dir (`<root-dir>/plugins_registry`): the driver registers its
+   * Node service there itself (GetInfo, NotifyRegistrationStatus), as node-driver-registrar would.
+   */
+  registrationDir?: string;
+  /** pluginregistration api.proto (k8s.io/kubelet in the Go module cache); needed with registrationDir. */
+  registrationProtoPath?: string;
 }
 
 export interface CsiCall {
@@ -68,12 +84,22 @@ export interface RunningCsiDriver {
   setBehaviour(b: SnapshotBehaviour): void;
   /** Every gRPC call answered, oldest first (tests assert re-calls, e.g. CreateSnapshot while copying). */
   calls(): CsiCall[];
+  /** The background copies (snapshots, disks from snapshots) and their progress. */
+  copies(): CopyState[];
+  copyHold(): CopyHold | null;
+  /** Holds every copy of a kind at a percentage (null: release). */
+  setCopyHold(h: CopyHold | null): void;
+  /** Where a disk's or snapshot's content lives. */
+  dataPath(armId: string): string;
+  /** What the kubelet answered to the plugin registration (undefined before it called). */
+  registration(): { registered: boolean; error: string } | undefined;
   clearCalls(): void;
   stop(): Promise<void>;
 }
 
 const SNAPSHOT_PARAMS = ["resourceGroup", "subscriptionID", "incremental", "instantAccessDurationMinutes", "tags"] as const;
 const VOLUME_PARAMS = ["resourceGroup", "subscriptionID", "location", "skuName", "tags"] as const;
+const execFileP = promisify(execFile);
 const SINGLE_NODE_MODES = new Set(["SINGLE_NODE_WRITER", "SINGLE_NODE_READER_ONLY", "SINGLE_NODE_SINGLE_WRITER", "SINGLE_NODE_MULTI_WRITER"]);
 
 // ---- wire types (proto-loader with keepCase, enums as strings, longs as numbers) ----
@@ -216,6 +242,38 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     }
   };
 
+  // ---- content (data.ts): progress of a copy becomes the ARM resource's completionPercent ----
+
+  const ownData = opts.dataRoot === undefined;
+  const dataRoot = opts.dataRoot ?? mkdtempSync(join(tmpdir(), "aksnap-csi-data-"));
+  mkdirSync(dataRoot, { recursive: true });
+  const data = new DataStore({
+    root: dataRoot,
+    ...(opts.copyBytesPerSecond !== undefined ? { bytesPerSecond: opts.copyBytesPerSecond } : {}),
+    onProgress: async (c) => {
+      // An empty source copies in no time: the emulator's own copy timing stands in for it.
+      if (c.totalBytes === 0) return;
+      // A snapshot deleted mid-copy has nothing to update; anything else is worth a line in the log.
+      await setArmCompletion(c.id, c.percent).catch((e: unknown) => {
+        process.stderr.write(`csi-driver: completionPercent ${c.percent} for ${c.id} not forwarded: ${String(e)}\n`);
+      });
+    },
+  });
+  /** The emulator's control API (same server as ARM): hold completionPercent where the real copy is. */
+  function setArmCompletion(id: string, percent: number): Promise<void> {
+    const url = new URL(`/_emulator/completion${id.startsWith("/") ? "" : "/"}${id}`, opts.armEndpoint);
+    const body = JSON.stringify({ percent, frozen: true });
+    return new Promise((res, rej) => {
+      const req = https.request(url, { method: "PUT", ca: opts.armCa, headers: { "content-type": "application/json" }, timeout: 10_000 }, (r) => {
+        r.resume();
+        r.on("end", () => ((r.statusCode ?? 0) < 300 ? res() : rej(new Error(`HTTP ${r.statusCode ?? 0} for ${id}`))));
+      });
+      req.on("error", rej);
+      req.on("timeout", () => req.destroy(new Error("timeout")));
+      req.end(body);
+    });
+  }
+
   async function getSnapshot(r: ArmRef): Promise<Snapshot | undefined> {
     try {
       return await compute(r.subscriptionId).snapshots.get(r.resourceGroup, r.name);
@@ -294,6 +352,8 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
       } catch (e) {
         throw toCsiError(e, `PUT snapshot ${target.name}`);
       }
+      // The content copies in the background; back once 0 % is in ARM, so the GET below is truthful.
+      await data.startCopy(req.source_volume_id, formatId(target, "snapshots"));
       // The LRO's final body is the state at provisioning; GET for the readiness fields as of now.
       return (await getSnapshot(target)) ?? fail(grpc.status.INTERNAL, `snapshot ${target.name} vanished after creation`);
     });
@@ -327,6 +387,7 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     } catch (e) {
       if (!isNotFound(e)) throw toCsiError(e, `DELETE snapshot ${r.name}`);
     }
+    await data.remove(formatId(r, "snapshots"));
     return {};
   }
 
@@ -398,7 +459,8 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
       resourceGroup: params.known["resourceGroup"] ?? opts.resourceGroup,
       name: armName(req.name),
     };
-    const d = await once(formatId(target, "disks"), async () => {
+    const diskId = formatId(target, "disks");
+    const d = await once(diskId, async () => {
       const existing = await getDisk(target);
       if (existing) {
         if (existing.diskSizeGB !== size.gib) fail(grpc.status.ALREADY_EXISTS, `volume ${req.name} exists with ${existing.diskSizeGB ?? "?"} GiB, not ${size.gib} GiB`);
@@ -425,6 +487,10 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
         throw toCsiError(e, `PUT disk ${target.name}`);
       }
     });
+    if (snapshotId !== undefined && source?.id) {
+      // Hydration: the snapshot's content (once its own copy is complete) copies into the new disk.
+      void data.startCopy(source.id, d.id ?? diskId, data.settled(source.id));
+    } else await data.ensure(d.id ?? diskId);
     return {
       volume: {
         volume_id: d.id ?? formatId(target, "disks"),
@@ -444,6 +510,7 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     } catch (e) {
       if (!isNotFound(e)) throw toCsiError(e, `DELETE disk ${r.name}`);
     }
+    await data.remove(formatId(r, "disks"));
     return {};
   }
 
@@ -455,6 +522,86 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     const r = parseArmId(req.volume_id, "disks");
     if (!r || !(await getDisk(r))) return fail(grpc.status.NOT_FOUND, `volume ${req.volume_id} not found`);
     return bad ? { message: bad } : { confirmed: { volume_capabilities: req.volume_capabilities } };
+  }
+
+  // ---- Node: the disk's directory bind-mounted at the staging path, the staging path at the target ----
+
+  interface NodeStageRequest {
+    volume_id: string;
+    staging_target_path: string;
+    volume_capability?: VolumeCapability | null;
+  }
+  interface NodePublishRequest extends NodeStageRequest {
+    target_path: string;
+    readonly: boolean;
+  }
+  const isMounted = (path: string): boolean =>
+    readFileSync("/proc/self/mountinfo", "utf8")
+      .split("\n")
+      .some((l) => l.split(" ")[4]?.replace(/\\040/g, " ") === path);
+  const mount = async (...args: string[]): Promise<void> => {
+    await execFileP("mount", args).catch((e: unknown) => fail(grpc.status.INTERNAL, `mount ${args.join(" ")}: ${String(e)}`));
+  };
+  const umount = async (path: string): Promise<void> => {
+    if (!isMounted(path)) return;
+    await execFileP("umount", [path]).catch((e: unknown) => fail(grpc.status.INTERNAL, `umount ${path}: ${String(e)}`));
+  };
+  function checkNodeCapability(c: VolumeCapability | null | undefined): void {
+    if (!c) return fail(grpc.status.INVALID_ARGUMENT, "volume_capability is required");
+    if (c.block) return fail(grpc.status.INVALID_ARGUMENT, "block volumes are not supported by this driver's node service");
+    if (!c.mount) return fail(grpc.status.INVALID_ARGUMENT, "an access type (mount) is required");
+    const mode = c.access_mode?.mode ?? "UNKNOWN";
+    if (!SINGLE_NODE_MODES.has(mode)) fail(grpc.status.INVALID_ARGUMENT, `access mode ${mode} is not supported by Azure disks without maxShares`);
+  }
+  async function diskRef(volumeId: string): Promise<ArmRef> {
+    const r = parseArmId(volumeId, "disks");
+    if (!r || !(await getDisk(r))) return fail(grpc.status.NOT_FOUND, `volume ${volumeId} not found`);
+    return r;
+  }
+
+  async function nodeStage(req: NodeStageRequest): Promise<object> {
+    if (!req.volume_id) fail(grpc.status.INVALID_ARGUMENT, "volume_id is required");
+    if (!req.staging_target_path) fail(grpc.status.INVALID_ARGUMENT, "staging_target_path is required");
+    checkNodeCapability(req.volume_capability);
+    const r = await diskRef(req.volume_id);
+    const id = formatId(r, "disks");
+    // A disk still hydrating is served whole (Azure reads through to the source): wait for the copy.
+    const copying = data.copy(id);
+    if (copying && !copying.done) {
+      const waited = await Promise.race([data.settled(id).then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), 30_000))]);
+      if (!waited) fail(grpc.status.UNAVAILABLE, `volume ${req.volume_id} is still hydrating (${data.copy(id)?.percent ?? "?"} %)`);
+    }
+    const src = await data.ensure(id);
+    mkdirSync(req.staging_target_path, { recursive: true });
+    if (!isMounted(req.staging_target_path)) await mount("--bind", src, req.staging_target_path);
+    return {};
+  }
+  async function nodeUnstage(req: { volume_id: string; staging_target_path: string }): Promise<object> {
+    if (!req.volume_id) fail(grpc.status.INVALID_ARGUMENT, "volume_id is required");
+    if (!req.staging_target_path) fail(grpc.status.INVALID_ARGUMENT, "staging_target_path is required");
+    await umount(req.staging_target_path);
+    return {};
+  }
+  async function nodePublish(req: NodePublishRequest): Promise<object> {
+    if (!req.volume_id) fail(grpc.status.INVALID_ARGUMENT, "volume_id is required");
+    if (!req.staging_target_path) fail(grpc.status.INVALID_ARGUMENT, "staging_target_path is required (STAGE_UNSTAGE_VOLUME)");
+    if (!req.target_path) fail(grpc.status.INVALID_ARGUMENT, "target_path is required");
+    checkNodeCapability(req.volume_capability);
+    await diskRef(req.volume_id);
+    if (!isMounted(req.staging_target_path)) fail(grpc.status.FAILED_PRECONDITION, `volume ${req.volume_id} is not staged at ${req.staging_target_path}`);
+    mkdirSync(req.target_path, { recursive: true });
+    if (isMounted(req.target_path)) return {};
+    await mount("--bind", req.staging_target_path, req.target_path);
+    if (req.readonly) await mount("-o", "remount,bind,ro", req.target_path);
+    return {};
+  }
+  async function nodeUnpublish(req: { volume_id: string; target_path: string }): Promise<object> {
+    if (!req.volume_id) fail(grpc.status.INVALID_ARGUMENT, "volume_id is required");
+    if (!req.target_path) fail(grpc.status.INVALID_ARGUMENT, "target_path is required");
+    await umount(req.target_path);
+    // The SP removes the target it created (CSI spec); the CO removes its parent.
+    await rmdir(req.target_path).catch(() => undefined);
+    return {};
   }
 
   // ---- gRPC plumbing ----
@@ -502,18 +649,41 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
     DeleteSnapshot: unary("DeleteSnapshot", deleteSnapshot),
     ListSnapshots: unary("ListSnapshots", listSnapshots),
   });
-  if (opts.sanityNodeStub) {
-    server.addService(service(pkg, "Node"), {
-      NodeGetCapabilities: unary("NodeGetCapabilities", async () => ({ capabilities: [] })),
-      NodeUnpublishVolume: unary("NodeUnpublishVolume", async (req: { volume_id: string }) =>
-        fail(grpc.status.NOT_FOUND, `volume ${req.volume_id} is not published: this driver has no node side`),
-      ),
-    });
-  }
+  server.addService(service(pkg, "Node"), {
+    NodeGetInfo: unary("NodeGetInfo", async () => ({ node_id: opts.nodeId ?? hostname(), max_volumes_per_node: 0 })),
+    NodeGetCapabilities: unary("NodeGetCapabilities", async () => ({ capabilities: [rpc("STAGE_UNSTAGE_VOLUME")] })),
+    NodeStageVolume: unary("NodeStageVolume", nodeStage),
+    NodeUnstageVolume: unary("NodeUnstageVolume", nodeUnstage),
+    NodePublishVolume: unary("NodePublishVolume", nodePublish),
+    NodeUnpublishVolume: unary("NodeUnpublishVolume", nodeUnpublish),
+  });
 
   const path = socketPath(opts.endpoint);
   if (existsSync(path)) rmSync(path);
   await new Promise<void>((res, rej) => server.bindAsync(`unix://${path}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+
+  // Plugin registration with a kubelet: it watches the dir, calls GetInfo, then tells the outcome.
+  let registration: { registered: boolean; error: string } | undefined;
+  let regServer: grpc.Server | undefined;
+  let regPath: string | undefined;
+  if (opts.registrationDir) {
+    if (!opts.registrationProtoPath) throw new Error("registrationDir needs registrationProtoPath (k8s.io/kubelet pluginregistration api.proto)");
+    const def = protoLoader.loadSync(opts.registrationProtoPath, { keepCase: true, defaults: true });
+    const reg = (grpc.loadPackageDefinition(def)["pluginregistration"] as grpc.GrpcObject)["Registration"] as grpc.ServiceClientConstructor;
+    regServer = new grpc.Server();
+    regServer.addService(reg.service, {
+      GetInfo: unary("Registration.GetInfo", async () => ({ type: "CSIPlugin", name: DRIVER_NAME, endpoint: path, supported_versions: ["1.0.0"] })),
+      NotifyRegistrationStatus: unary("Registration.NotifyRegistrationStatus", async (req: { plugin_registered: boolean; error: string }) => {
+        registration = { registered: req.plugin_registered, error: req.error };
+        return {};
+      }),
+    });
+    mkdirSync(opts.registrationDir, { recursive: true });
+    regPath = join(opts.registrationDir, `${DRIVER_NAME}-reg.sock`);
+    if (existsSync(regPath)) rmSync(regPath);
+    const rs = regServer;
+    await new Promise<void>((res, rej) => rs.bindAsync(`unix://${regPath ?? ""}`, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())));
+  }
 
   return {
     endpoint: `unix://${path}`,
@@ -522,12 +692,25 @@ export async function startCsiDriver(opts: CsiDriverOptions): Promise<RunningCsi
       behaviour = b;
     },
     calls: () => log.slice(),
+    copies: () => data.copies(),
+    copyHold: () => data.hold(),
+    setCopyHold: (h) => data.setHold(h),
+    dataPath: (id) => data.path(id),
+    registration: () => registration,
     clearCalls: () => {
       log.length = 0;
     },
     stop: async () => {
+      // The registration socket goes first: the kubelet then deregisters the plugin.
+      if (regServer) {
+        const rs = regServer;
+        await new Promise<void>((res) => rs.tryShutdown(() => res()));
+        if (regPath && existsSync(regPath)) rmSync(regPath);
+      }
       await new Promise<void>((res) => server.tryShutdown(() => res()));
       if (existsSync(path)) rmSync(path);
+      await data.close();
+      if (ownData) rmSync(dataRoot, { recursive: true, force: true });
     },
   };
 }

@@ -16,7 +16,8 @@ import { isSnapshotBehaviour, SNAPSHOT_BEHAVIOURS } from "./logic.ts";
 const USAGE = `usage: node test/csi-driver/main.ts --endpoint unix:///path.sock --arm-endpoint URL --ca PEM-FILE
   --subscription ID --resource-group RG --location LOC [--token T] [--proto csi.proto]
   [--behaviour ${SNAPSHOT_BEHAVIOURS.join("|")}] (default: $AKSNAP_CSI_BEHAVIOUR or wait-for-copy)
-  [--instant-access-minutes N] [--poll-ms N] [--control-port N] [--ready-file PATH] [--sanity-node-stub]`;
+  [--instant-access-minutes N] [--poll-ms N] [--control-port N] [--ready-file PATH]
+  [--data-root DIR] [--copy-rate BYTES_PER_S] [--node-id NAME] [--registration-dir DIR --registration-proto api.proto]`;
 
 /** csi.proto from the CSI spec module in the Go module cache, as hack/build-tools.sh recorded it. */
 export function csiProtoPath(): string {
@@ -43,7 +44,11 @@ async function main(): Promise<void> {
       "poll-ms": { type: "string" },
       "control-port": { type: "string", default: "0" },
       "ready-file": { type: "string" },
-      "sanity-node-stub": { type: "boolean", default: false },
+      "data-root": { type: "string" },
+      "copy-rate": { type: "string" },
+      "node-id": { type: "string" },
+      "registration-dir": { type: "string" },
+      "registration-proto": { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -57,7 +62,7 @@ async function main(): Promise<void> {
     if (typeof v !== "string" || v === "") throw new Error(`--${k} is required`);
     return v;
   };
-  const int = (k: "instant-access-minutes" | "poll-ms" | "control-port"): number | undefined => {
+  const int = (k: "instant-access-minutes" | "poll-ms" | "control-port" | "copy-rate"): number | undefined => {
     const v = values[k];
     if (v === undefined) return undefined;
     const n = Number(v);
@@ -76,7 +81,11 @@ async function main(): Promise<void> {
     subscriptionId: need("subscription"),
     resourceGroup: need("resource-group"),
     location: need("location"),
-    sanityNodeStub: values["sanity-node-stub"],
+    ...(values["data-root"] !== undefined ? { dataRoot: values["data-root"] } : {}),
+    ...(int("copy-rate") !== undefined ? { copyBytesPerSecond: int("copy-rate") } : {}),
+    ...(values["node-id"] !== undefined ? { nodeId: values["node-id"] } : {}),
+    ...(values["registration-dir"] !== undefined ? { registrationDir: values["registration-dir"] } : {}),
+    ...(values["registration-proto"] !== undefined ? { registrationProtoPath: values["registration-proto"] } : {}),
     ...(values.token !== undefined ? { token: values.token } : {}),
     ...(ia !== undefined ? { instantAccessMinutes: ia } : {}),
     ...(poll !== undefined ? { pollIntervalMs: poll } : {}),

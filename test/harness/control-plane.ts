@@ -115,6 +115,24 @@ export interface ControlPlaneOptions {
   tools?: Tools;
   /** Where process logs go. Default: files in dir. */
   logDir?: string;
+  /**
+   * Ready for a real kubelet (test/harness/node.ts, ../shared/real-node.md): Node,RBAC
+   * authorization, a token user system:node:localhost, a client cert the apiserver shows the kubelet
+   * (exec, logs), kubelets reached by Hostname and a loopback service range. Off by default: the rest
+   * of the suite keeps the plain flags.
+   */
+  node?: boolean;
+}
+
+/** What a kubelet needs from a control plane started with `node: true`. */
+export interface NodeAccess {
+  nodeName: string;
+  /** Bearer token of system:node:<nodeName> (group system:nodes). */
+  kubeletToken: string;
+  /** CA (PEM file) that signed the apiserver's kubelet client cert: the kubelet's x509 client CA. */
+  clientCaFile: string;
+  /** The apiserver's serving CA (PEM file). */
+  serverCaFile: string;
 }
 
 export interface ControlPlane {
@@ -124,6 +142,8 @@ export interface ControlPlane {
   kubeconfigPath: string;
   adminToken: string;
   dir: string;
+  /** Set when started with `node: true`. */
+  node?: NodeAccess;
   pids(): number[];
   /** Stops kube-apiserver only and starts it again on the same port and etcd (watch-recovery tests). */
   restartApiServer(downMs?: number): Promise<void>;
@@ -167,7 +187,14 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   writeFileSync(join(dir, "sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
   writeFileSync(join(dir, "sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }));
   const adminToken = randomBytes(16).toString("hex");
-  writeFileSync(join(dir, "tokens.csv"), `${adminToken},aksnap-admin,aksnap-admin,"system:masters"\n`);
+  const kubeletToken = randomBytes(16).toString("hex");
+  const nodeName = "localhost";
+  writeFileSync(
+    join(dir, "tokens.csv"),
+    `${adminToken},aksnap-admin,aksnap-admin,"system:masters"\n` +
+      (opts.node ? `${kubeletToken},system:node:${nodeName},kubelet-${nodeName},"system:nodes"\n` : ""),
+  );
+  if (opts.node) kubeletClientCert(certDir);
 
   const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
   const procs: Proc[] = [];
@@ -196,11 +223,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     "--service-account-key-file", join(dir, "sa.pub"),
     "--service-account-signing-key-file", join(dir, "sa.key"),
     "--service-account-issuer", server,
-    "--service-cluster-ip-range", "10.0.0.0/24",
+    "--service-cluster-ip-range", opts.node ? "127.100.0.0/24" : "10.0.0.0/24",
     "--token-auth-file", join(dir, "tokens.csv"),
-    "--authorization-mode", "RBAC",
+    "--authorization-mode", opts.node ? "Node,RBAC" : "RBAC",
     "--disable-admission-plugins", "ServiceAccount",
     "--allow-privileged=true",
+    // A kubelet on loopback: reached as localhost:10250 (a loopback node IP is refused by the
+    // kubelet), with a client cert it trusts through its x509 client CA.
+    ...(opts.node
+      ? [
+          "--kubelet-preferred-address-types", "Hostname",
+          "--kubelet-client-certificate", join(certDir, "kubelet-client.crt"),
+          "--kubelet-client-key", join(certDir, "kubelet-client.key"),
+        ]
+      : []),
   ];
   let api: Proc | undefined;
   const startApi = async (): Promise<void> => {
@@ -241,6 +277,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     kubeconfigPath,
     adminToken,
     dir,
+    ...(opts.node
+      ? { node: { nodeName, kubeletToken, clientCaFile: join(certDir, "kubelet-client-ca.crt"), serverCaFile: join(certDir, "apiserver.crt") } }
+      : {}),
     pids: () => [etcd, api, kcm].flatMap((p) => (p?.child.pid ? [p.child.pid] : [])),
     async restartApiServer(downMs = 1000) {
       if (api) await stopProc(api);
@@ -252,6 +291,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A CA and a client cert in system:masters signed by it (openssl), for the apiserver → kubelet calls. */
+function kubeletClientCert(certDir: string): void {
+  const f = (n: string): string => join(certDir, n);
+  const ssl = (...args: string[]): void => {
+    execFileSync("openssl", args, { stdio: ["ignore", "ignore", "pipe"] });
+  };
+  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=aksnap-kubelet-client-ca",
+    "-keyout", f("kubelet-client-ca.key"), "-out", f("kubelet-client-ca.crt"));
+  ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=system:masters/CN=kube-apiserver-kubelet-client",
+    "-keyout", f("kubelet-client.key"), "-out", f("kubelet-client.csr"));
+  ssl("x509", "-req", "-in", f("kubelet-client.csr"), "-CA", f("kubelet-client-ca.crt"), "-CAkey", f("kubelet-client-ca.key"),
+    "-CAcreateserial", "-days", "2", "-out", f("kubelet-client.crt"));
 }
 
 export function kubeconfigYaml(server: string, caB64: string, token: string): string {

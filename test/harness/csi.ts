@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CsiCall } from "../csi-driver/driver.ts";
+import type { CopyHold, CopyState } from "../csi-driver/data.ts";
 import type { SnapshotBehaviour } from "../csi-driver/logic.ts";
 import { setRemoteBehaviour } from "../csi-driver/control.ts";
 import { cacheDir, freePort } from "./control-plane.ts";
@@ -64,6 +65,11 @@ export interface CsiPathOptions {
   retryIntervalMax?: string;
   /** Working dir (socket, logs). Default: a new temp dir, removed on stop. */
   dir?: string;
+  /** Where disk and snapshot content lives (default `<dir>/data`) and how fast copies go. */
+  dataRoot?: string;
+  copyBytesPerSecond?: number;
+  /** Register the driver's Node service with a real kubelet (test/harness/node.ts). */
+  node?: { nodeId: string; registrationDir: string; registrationProto: string };
 }
 
 export interface CsiPath {
@@ -74,6 +80,12 @@ export interface CsiPath {
   startMs: number;
   dir: string;
   setBehaviour(b: SnapshotBehaviour): Promise<void>;
+  /** Holds every copy of a kind at a percentage (null releases). */
+  setCopyHold(h: CopyHold | null): Promise<void>;
+  copies(): Promise<CopyState[]>;
+  /** What the kubelet answered to the driver's plugin registration (null before it called). */
+  registration(): Promise<{ registered: boolean; error: string } | null>;
+  dataRoot: string;
   /** The driver's gRPC call log (CreateSnapshot re-calls, what it answered). */
   calls(): Promise<CsiCall[]>;
   pids(): number[];
@@ -127,6 +139,7 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
   const endpoint = `unix://${socket}`;
   writeFileSync(join(dir, "arm-ca.pem"), opts.arm.ca);
   const readyFile = join(dir, "driver.json");
+  const dataRoot = opts.dataRoot ?? join(dir, "data");
   const procs: Proc[] = [];
   const retryMax = opts.retryIntervalMax ?? "2s";
   const stopAll = async (): Promise<void> => {
@@ -145,6 +158,11 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
       "--behaviour", opts.behaviour ?? "wait-for-copy",
       "--proto", tools.proto,
       "--ready-file", readyFile,
+      "--data-root", dataRoot,
+      ...(opts.copyBytesPerSecond !== undefined ? ["--copy-rate", String(opts.copyBytesPerSecond)] : []),
+      ...(opts.node
+        ? ["--node-id", opts.node.nodeId, "--registration-dir", opts.node.registrationDir, "--registration-proto", opts.node.registrationProto]
+        : []),
     ], dir);
     procs.push(driver);
     await until("its ready file", driver, 30_000, async () => existsSync(readyFile), dir);
@@ -190,6 +208,13 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
     startMs,
     dir,
     setBehaviour: (b) => setRemoteBehaviour(controlUrl, b),
+    dataRoot,
+    async setCopyHold(h) {
+      const r = await fetch(`${controlUrl}/copy-hold`, h ? { method: "PUT", body: JSON.stringify(h) } : { method: "DELETE" });
+      if (!r.ok) throw new Error(`csi-driver control: ${r.status} ${await r.text()}`);
+    },
+    copies: async () => (await (await fetch(`${controlUrl}/copies`)).json()) as CopyState[],
+    registration: async () => (await (await fetch(`${controlUrl}/registration`)).json()) as { registered: boolean; error: string } | null,
     calls: async () => (await (await fetch(`${controlUrl}/calls`)).json()) as CsiCall[],
     pids: () => procs.flatMap((p) => (p.child.pid ? [p.child.pid] : [])),
     async stop() {
