@@ -74,7 +74,8 @@ export async function startVolumeDemo(o: {
   await ensure(admin, vsClassType, {
     apiVersion: "snapshot.storage.k8s.io/v1",
     kind: "VolumeSnapshotClass",
-    metadata: { name: "csi-azuredisk-vsc" },
+    // The default class: the schedule's volume target names none.
+    metadata: { name: "csi-azuredisk-vsc", annotations: { "snapshot.storage.kubernetes.io/is-default-class": "true" } },
     driver: "disk.csi.azure.com",
     deletionPolicy: "Delete",
   });
@@ -94,7 +95,8 @@ export async function startVolumeDemo(o: {
   await ensure(admin, pvcType, {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: "app-data", namespace: ns },
+    // The on-demand schedule sample snapshots PVCs labelled backup=enabled.
+    metadata: { name: "app-data", namespace: ns, labels: { backup: "enabled" } },
     spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "32Gi" } }, storageClassName: "", volumeName: "app-data" },
   });
   await ensure(admin, vsType, {

@@ -19,6 +19,7 @@ import { ensureTools, killRecorded, startControlPlane } from "../test/harness/co
 import { crdFilesIn, installCrds, readYamlObjects } from "../test/harness/crds.ts";
 import { OPERATOR_NAMESPACE, operatorArgs, operatorKubeconfig, repoRoot, STATIC_TOKEN } from "../test/harness/operator.ts";
 import { storageClassType } from "../test/harness/csi-world.ts";
+import { applyScheduleSample, DEMO_SCHEDULE, SCHEDULE_HEAD, scheduleRows } from "./demo-schedule.ts";
 import { DEMO_VOLUME_SNAPSHOT, startVolumeDemo, VOLUME_HEAD, type VolumeDemo } from "./demo-volumes.ts";
 
 const once = process.argv.includes("--once");
@@ -92,7 +93,7 @@ async function main(): Promise<number> {
   });
 
   say(bold("aksnap demo"));
-  say("1/7 Building or finding kube-apiserver, etcd, kube-controller-manager, helm and the CSI snapshot controllers (first run on a machine: ~30 min)…");
+  say("1/8 Building or finding kube-apiserver, etcd, kube-controller-manager, helm and the CSI snapshot controllers (first run on a machine: ~30 min)…");
   ensureTools("control-plane");
   const tools = ensureTools("helm");
   ensureTools("csi");
@@ -102,14 +103,14 @@ async function main(): Promise<number> {
   mkdirSync(demoDir, { recursive: true });
 
   try {
-    say("2/7 Starting the control plane on 127.0.0.1…");
+    say("2/8 Starting the control plane on 127.0.0.1…");
     cp = await startControlPlane({ dir: cpDir, tools });
     const kc = new KubeConfig();
     kc.loadFromFile(cp.kubeconfigPath);
     const admin = new KubeClient(kc);
     await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
 
-    say("3/7 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
+    say("3/8 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
     const readyFile = join(demoDir, "emulator.json");
     const emuLog = createWriteStream(join(demoDir, "emulator.log"));
     const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile, "--copy-ms", once ? "12000" : "40000"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -126,7 +127,7 @@ async function main(): Promise<number> {
     });
     if (status >= 300) throw new Error(`seeding the golden snapshot answered ${status}`);
 
-    say("4/7 Starting the operator (leader election on, the chart's RBAC)…");
+    say("4/8 Starting the operator (leader election on, the chart's RBAC)…");
     const opKubeconfig = await operatorKubeconfig(admin, kc, demoDir);
     const opLog = createWriteStream(join(demoDir, "operator.log"));
     const op = spawn(
@@ -151,7 +152,7 @@ async function main(): Promise<number> {
     op.stderr?.pipe(opLog);
     children.push(op);
 
-    say(`5/7 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
+    say(`5/8 Applying the NodePoolSnapshot samples (config/samples/nodepoolsnapshot-*.yaml) in namespace ${NS}…`);
     try {
       await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
     } catch (e) {
@@ -166,7 +167,7 @@ async function main(): Promise<number> {
       }
     }
     say(`   applied ${count} objects from ${files.length} files`);
-    say(`6/7 Starting the real CSI snapshot path and snapshotting a PVC (VolumeSnapshot ${DEMO_VOLUME_SNAPSHOT}, opted in with aksnap.io/verify=true)…`);
+    say(`6/8 Starting the real CSI snapshot path and snapshotting a PVC (VolumeSnapshot ${DEMO_VOLUME_SNAPSHOT}, opted in with aksnap.io/verify=true)…`);
     volumes = await startVolumeDemo({
       admin,
       kubeconfigPath: cp.kubeconfigPath,
@@ -206,7 +207,27 @@ async function main(): Promise<number> {
       if (stalled) say(`${bold(o.metadata.name)} is Stalled (${stalled.reason}): ${stalled.message}\n`);
     }
 
-    say(`7/7 Restoring a node pool from the demo snapshot (config/samples/restorerequest-create-nodepool.yaml) and a PVC from ${DEMO_VOLUME_SNAPSHOT}…`);
+    say(`7/8 An on-demand SnapshotSchedule run (config/samples/snapshotschedule-on-demand.yaml): both node pools, the PVC labelled backup=enabled, the disks tagged aksSnapshotBackupEnabled…`);
+    await applyScheduleSample(admin);
+    say("   The run succeeds only when every child is verified: pools Ready, the VolumeSnapshot verified by aksnap, disk copies complete.\n");
+    const sDeadline = Date.now() + 180_000;
+    let sLast = "";
+    let sDone = false;
+    while (!interrupted && Date.now() < sDeadline) {
+      const s = await scheduleRows(admin, NS);
+      const t = table(s.rows, SCHEDULE_HEAD);
+      if (t !== sLast) {
+        say(`${new Date().toISOString().slice(11, 19)}\n${t}\n`);
+        sLast = t;
+      }
+      sDone = s.done;
+      if (sDone) break;
+      if (op.exitCode !== null) throw new Error(`the operator exited with ${op.exitCode}; see ${join(demoDir, "operator.log")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (!sDone && !interrupted) throw new Error(`the schedule run did not finish within 3 minutes; see .demo/operator.log`);
+
+    say(`8/8 Restoring a node pool from the demo snapshot (config/samples/restorerequest-create-nodepool.yaml) and a PVC from ${DEMO_VOLUME_SNAPSHOT}…`);
     for (const o of readYamlObjects(join(repoRoot, "config/samples/restorerequest-create-nodepool.yaml"))) await admin.apply(RestoreRequestKind.resource, o, "kubectl");
     // The class csi-provisioner restores into: a new Azure disk copied from the snapshot, hydrating.
     await admin.apply(
@@ -262,6 +283,8 @@ async function main(): Promise<number> {
     say(`  kubectl describe nps -n ${NS} userpool-dr-northeurope   # the refused cross-region attempt and its events`);
     say(`  kubectl get nps -n ${NS} userpool-backup -o yaml        # status mirrored from ARM`);
     say(`  kubectl delete nps -n ${NS} userpool-backup             # finalizer deletes the ARM snapshot first`);
+    say(`  kubectl get ssch -n ${NS}                               # last run and next time; kubectl get ssch ${DEMO_SCHEDULE} -o yaml for lastRun.results`);
+    say(`  kubectl annotate ssch -n ${NS} ${DEMO_SCHEDULE} aksnap.io/run-requested-at="$(date -u +%FT%TZ)" --overwrite   # another run`);
     say(`  kubectl get rr -n ${NS} -o yaml                         # preflight[], the restored pool and PVC (docs/restore.md)`);
     say(
       `  kubectl get volumesnapshot -n ${NS} -o custom-columns='NAME:.metadata.name,READYTOUSE:.status.readyToUse,VERIFIED:.metadata.annotations.aksnap\\.io/verified,COPY:.metadata.annotations.aksnap\\.io/completion-percent'`,

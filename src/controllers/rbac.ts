@@ -4,13 +4,14 @@
 // its folder's rules here.
 import { eventRules, type PolicyRule } from "./common/rbac.ts";
 import { nodePoolSnapshotRules } from "./nodepoolsnapshot/rbac.ts";
+import { snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
 import { restoreRequestRules } from "./restorerequest/rbac.ts";
 import { verifierRules } from "./volumesnapshot/rbac.ts";
 
 export type { PolicyRule } from "./common/rbac.ts";
 
 /** Cluster-wide rules (ClusterRole). */
-export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...verifierRules, ...restoreRequestRules, ...eventRules];
+export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...snapshotScheduleRules, ...verifierRules, ...restoreRequestRules, ...eventRules];
 
 /** Rules in the operator's own namespace (Role): the leader-election Lease. */
 export const leaderElectionRules: PolicyRule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];

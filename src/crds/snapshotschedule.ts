@@ -204,6 +204,12 @@ export const TargetResultSchema = Type.Object(
     }),
     completionPercent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, description: "Azure snapshot copy progress." })),
     message: Type.Optional(Type.String({ maxLength: 4096 })),
+    operation: Type.Optional(
+      Type.String({
+        maxLength: 16384,
+        description: "Resume token of the ARM create in flight (disk snapshots): a restarted operator polls that operation, and its failure code, instead of guessing.",
+      }),
+    ),
   },
   { description: "One child of a run." },
 );
@@ -276,7 +282,7 @@ export const SnapshotScheduleKind = defineKind({
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: "LastRun", type: "string", jsonPath: ".status.lastRun.phase" },
     { name: "LastSchedule", type: "date", jsonPath: ".status.lastScheduleTime" },
-    { name: "NextSchedule", type: "date", jsonPath: ".status.nextScheduleTime", priority: 1 },
+    { name: "NextSchedule", type: "date", jsonPath: ".status.nextScheduleTime" },
     { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
   ],
 });

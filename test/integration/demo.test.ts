@@ -23,6 +23,9 @@ it("the demo brings every NodePoolSnapshot sample to Ready, or Stalled with a re
     // The product's point on one screen: ready in Kubernetes, not verified while Azure still copies.
     expect(out).toMatch(/app-data-nightly\s+true\s+false\s+\d{1,2}%\s+CopyInProgress/);
     expect(out).toMatch(/app-data-nightly\s+true\s+true\s+100%\s+SnapshotVerified/);
+    // The on-demand schedule run: Running while children wait, Succeeded once all six are verified.
+    expect(out).toMatch(/pre-upgrade\s+\d{12}\s+Running\s+\d\/6\s+InProgress/);
+    expect(out).toMatch(/pre-upgrade\s+\d{12}\s+Succeeded\s+6\/6\s+Current/);
     expect(out).toMatch(/userpool-restore\s+Succeeded\s+Current\s+RestoreSucceeded\s+Succeeded/);
     expect(out).toMatch(/app-data-restore\s+Succeeded\s+Current\s+RestoreSucceeded\s+app-data-restored Succeeded 100%/);
   } finally {

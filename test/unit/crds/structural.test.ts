@@ -26,7 +26,7 @@ describe("generated CRDs", () => {
     const byKind = new Map(crds().map(({ crd }) => [((crd.spec as JsonObject).names as JsonObject).kind as string, crd]));
     const expectations = {
       NodePoolSnapshot: { shortNames: ["nps"], columns: ["Ready", "Kubernetes", "NodeImage", "VMSize", "Age"] },
-      SnapshotSchedule: { shortNames: ["ssch"], columns: ["Schedule", "Suspend", "Ready", "LastRun", "LastSchedule", "Age"] },
+      SnapshotSchedule: { shortNames: ["ssch"], columns: ["Schedule", "Suspend", "Ready", "LastRun", "LastSchedule", "NextSchedule", "Age"] },
       RestoreRequest: { shortNames: ["rr"], columns: ["Phase", "Mode", "Ready", "Age"] },
     };
     for (const [kind, want] of Object.entries(expectations)) {
