@@ -105,7 +105,7 @@ describe("kubectl aksnap status", () => {
     const lines = r.out.split("\n");
     expect(lines).toContainEqual(expect.stringMatching(/^NAME\s+READY\s+KUBERNETES\s+NODEIMAGE\s+VMSIZE\s+AGE$/));
     expect(lines).toContainEqual(expect.stringMatching(/^nodepoolsnapshot\.aksnap\.io\/userpool-backup\s+True\s+1\.33\.2\s+AKSUbuntu-2204gen2-2025\.06\.02\s+Standard_D4s_v5\s+\d+s$/));
-    expect(lines).toContainEqual(expect.stringMatching(/^snapshotschedule\.aksnap\.io\/nightly\s+0 2 \* \* \*\s+false\s+False\s+Failed\s+\d+s\s+\d+s$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^snapshotschedule\.aksnap\.io\/nightly\s+0 2 \* \* \*\s+false\s+False\s+Failed\s+\d+s\s+<none>\s+\d+s$/));
     // Namespace B's objects are not shown.
     expect(r.out).not.toContain("restorerequest");
   });

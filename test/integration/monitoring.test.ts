@@ -1,12 +1,14 @@
 // Every metric the chart's alerts and the Grafana dashboard query is exported by the running
 // operator: the operator started in-process with the chart's RBAC against the ARM emulator, a
-// NodePoolSnapshot created so the ARM and reconcile series exist, and /metrics scraped over HTTP.
+// NodePoolSnapshot and a schedule run created so the ARM, reconcile and schedule series exist, and
+// /metrics scraped over HTTP.
 // Metric names are parsed out of the PromQL as rendered (rules) and as shipped (dashboard).
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
+import { SnapshotScheduleKind } from "../../src/crds/snapshotschedule.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { freePort } from "../harness/control-plane.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
@@ -55,15 +57,6 @@ function queried(): Map<string, string[]> {
   return where;
 }
 
-// Series the SnapshotSchedule controller (branch h/ssch) exports, not on main yet. Asserted absent
-// below, so this list cannot go stale: when they appear, replace it by creating a schedule run here.
-const NOT_YET_EXPORTED = new Set([
-  "aksnap_schedule_last_success_timestamp_seconds",
-  "aksnap_schedule_next_run_timestamp_seconds",
-  "aksnap_schedule_runs_total",
-  "aksnap_schedule_snapshots",
-]);
-
 let emu: RunningEmulator;
 let op: InProcessOperator;
 let port: number;
@@ -83,6 +76,19 @@ beforeAll(async () => {
   // ARM calls made and a reconcile finished: the labelled ARM and reconcile series exist.
   await eventually(async () => ((await op.metric("aksnap_arm_requests_total")) > 0 ? true : undefined), "an ARM request", 60_000);
   await eventually(async () => ((await op.metric("controller_runtime_reconcile_total", { controller: "nodepoolsnapshot" })) > 0 ? true : undefined), "a reconcile", 60_000);
+  // A schedule with one successful on-demand run: the schedule series (last success, next run,
+  // runs by phase, snapshots kept) exist.
+  const source = { resourceGroup: DEMO_RESOURCE_GROUP, clusterName: DEMO_CLUSTER, agentPoolName: "userpool" };
+  await admin.create(SnapshotScheduleKind.resource, {
+    apiVersion: "aksnap.io/v1alpha1",
+    kind: "SnapshotSchedule",
+    metadata: { name: "nightly", namespace: ns, annotations: { "aksnap.io/run-requested-at": "monitoring-test" } },
+    spec: { schedule: "0 2 * * *", template: { nodePools: [{ source }] }, retention: { maxCount: 3 } },
+  });
+  await eventually(async () => {
+    const st = (await admin.get(SnapshotScheduleKind.resource, ns, "nightly")).status as { lastRun?: { phase: string } } | undefined;
+    return st?.lastRun?.phase === "Succeeded" ? true : undefined;
+  }, "the schedule's run to succeed", 90_000);
 });
 
 afterAll(async () => {
@@ -110,12 +116,9 @@ describe("metrics the alerts and the dashboard query", () => {
     const exported = await scrapedNames();
     const want = queried();
     expect(want.size).toBeGreaterThan(10);
-    const missing = [...want].filter(([n]) => !exported.has(n) && !NOT_YET_EXPORTED.has(n)).map(([n, from]) => `${n} (${from.join(", ")})`);
+    const missing = [...want].filter(([n]) => !exported.has(n)).map(([n, from]) => `${n} (${from.join(", ")})`);
     expect(missing).toEqual([]);
-    expect(exported.has("aksnap_leader")).toBe(true);
-    // The list of not-yet-exported series must shrink as they land.
-    expect([...NOT_YET_EXPORTED].filter((n) => exported.has(n))).toEqual([]);
-    expect([...NOT_YET_EXPORTED].filter((n) => !want.has(n))).toEqual([]);
+    for (const n of ["aksnap_leader", "aksnap_schedule_last_success_timestamp_seconds", "aksnap_volumesnapshots", "aksnap_arm_requests_total"]) expect(want.has(n), n).toBe(true);
   });
 
   it("aksnap_leader is 1 on the running operator without leader election", async () => {
