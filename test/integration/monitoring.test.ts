@@ -60,6 +60,7 @@ function queried(): Map<string, string[]> {
 let emu: RunningEmulator;
 let op: InProcessOperator;
 let port: number;
+let ns: string;
 
 beforeAll(async () => {
   emu = await startEmulator({ world: "demo" });
@@ -68,7 +69,7 @@ beforeAll(async () => {
   const kc = kubeConfig();
   const admin = kubeClient(kc);
   const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
-  const ns = await createNamespace(kc, "monitoring");
+  ns = await createNamespace(kc, "monitoring");
   port = await freePort();
   op = await startInProcess(env, { "watch-namespaces": ns, "metrics-bind-address": `127.0.0.1:${port}` });
   const agentPoolId = `/subscriptions/${DEMO_SUBSCRIPTION_ID}/resourceGroups/${DEMO_RESOURCE_GROUP}/providers/Microsoft.ContainerService/managedClusters/${DEMO_CLUSTER}/agentPools/userpool`;
@@ -119,6 +120,10 @@ describe("metrics the alerts and the dashboard query", () => {
     const missing = [...want].filter(([n]) => !exported.has(n)).map(([n, from]) => `${n} (${from.join(", ")})`);
     expect(missing).toEqual([]);
     for (const n of ["aksnap_leader", "aksnap_schedule_last_success_timestamp_seconds", "aksnap_volumesnapshots", "aksnap_arm_requests_total"]) expect(want.has(n), n).toBe(true);
+  });
+
+  it("runs are counted per schedule, so AksnapScheduleRunFailed names it", async () => {
+    expect(await op.metric("aksnap_schedule_runs_total", { namespace: ns, name: "nightly", phase: "Succeeded" })).toBe(1);
   });
 
   it("aksnap_leader is 1 on the running operator without leader election", async () => {
