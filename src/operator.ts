@@ -18,7 +18,7 @@ import { SystemClock } from "./runtime/clock.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
 import { RestLeaseStore } from "./runtime/lease-store-rest.ts";
 import { Manager } from "./runtime/manager.ts";
-import { promControllerMetrics, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
+import { promControllerMetrics, promLeaderGauge, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
 
 export const VERSION = "0.1.0";
 
@@ -129,6 +129,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   setupSnapshotScheduleController(manager, { ...shared, registry });
   setupVerifier(manager, { ...shared, registry });
   setupRestoreRequestController(manager, shared);
+  promLeaderGauge(registry, () => manager.isLeader());
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

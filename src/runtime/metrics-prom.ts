@@ -130,3 +130,19 @@ export function promControllerMetrics(registry: Registry): ControllerMetrics {
     },
   };
 }
+
+/**
+ * `aksnap_leader`: 1 on the replica doing leader-only work, 0 on standbys (and before the first
+ * election). Read at scrape time, so it never lags the elector. Alerting on
+ * `max(aksnap_leader) < 1` catches both "every replica is down" and "nobody holds the lease".
+ */
+export function promLeaderGauge(registry: Registry, isLeader: () => boolean): void {
+  new Gauge({
+    name: "aksnap_leader",
+    help: "1 if this replica is the leader (runs the controllers), 0 if it is a standby",
+    registers: [registry],
+    collect() {
+      this.set(isLeader() ? 1 : 0);
+    },
+  });
+}

@@ -128,6 +128,11 @@ describe("operator process", () => {
     const [leader, standby, leaderPort, standbyPort] = holder === "replica-a" ? [a, b, ports[0], ports[1]] : [b, a, ports[1], ports[0]];
     expect(await reconciles(leaderPort)).toBeGreaterThan(0);
     expect(await reconciles(standbyPort)).toBe(0);
+    // aksnap_leader (the AksnapNoLeader alert): 1 on the lease holder only.
+    const leaderGauge = async (port: number | undefined): Promise<string | undefined> =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).split("\n").find((l) => l.startsWith("aksnap_leader "));
+    expect(await leaderGauge(leaderPort)).toBe("aksnap_leader 1");
+    expect(await leaderGauge(standbyPort)).toBe("aksnap_leader 0");
     // Both replicas are alive and ready: a standby with synced caches is ready (rolling updates).
     for (const port of health) {
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
@@ -149,6 +154,7 @@ describe("operator process", () => {
     await admin.create(nps, { apiVersion: "aksnap.io/v1alpha1", kind: "NodePoolSnapshot", metadata: { name: "after-failover", namespace: ns }, spec: { source: { agentPoolId: poolId } } });
     await eventually(async () => ((await readyCount(ns)) === 4 ? true : undefined), "4 Ready after failover", 30_000);
     expect(await reconciles(standbyPort)).toBeGreaterThan(0);
+    expect(await leaderGauge(standbyPort)).toBe("aksnap_leader 1");
     standby.child.kill("SIGTERM");
     expect(await standby.exited).toBe(0);
     expect(readFileSync(leader.logFile, "utf8")).not.toMatch(/"level":50/);

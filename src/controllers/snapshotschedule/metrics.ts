@@ -55,10 +55,16 @@ export function promScheduleMetrics(registry: Registry): ScheduleMetrics {
       }
     },
   });
-  const runs = new Counter({ name: "aksnap_schedule_runs_total", help: "Completed schedule runs, by phase", labelNames: ["phase"] as const, registers: [registry] });
+  // Per schedule, so the AksnapScheduleRunFailed alert names the schedule that failed.
+  const runs = new Counter({
+    name: "aksnap_schedule_runs_total",
+    help: "Completed schedule runs, by schedule and phase",
+    labelNames: ["namespace", "name", "phase"] as const,
+    registers: [registry],
+  });
   return {
     observe: (key, status) => perKey.set(key, status),
-    runCompleted: (phase) => runs.inc({ phase }),
+    runCompleted: (key, phase) => runs.inc({ ...labelsOf(key), phase }),
     forget: (key) => perKey.delete(key),
   };
 }

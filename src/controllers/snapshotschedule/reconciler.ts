@@ -74,7 +74,7 @@ export interface ScheduleArm {
 /** Where the reconciler reports what Prometheus shows (metrics.ts). */
 export interface ScheduleMetrics {
   observe(key: string, status: Fields): void;
-  runCompleted(phase: "Succeeded" | "Failed"): void;
+  runCompleted(key: string, phase: "Succeeded" | "Failed"): void;
   forget(key: string): void;
 }
 
@@ -565,7 +565,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       afterStatus: (obj, v) => {
         const key = `${obj.metadata.namespace ?? ""}/${obj.metadata.name}`;
         if (v.extra) deps.metrics?.observe(key, v.extra.status);
-        for (const p of v.extra?.completed ?? []) deps.metrics?.runCompleted(p);
+        for (const p of v.extra?.completed ?? []) deps.metrics?.runCompleted(key, p);
         for (const n of v.extra?.notes ?? []) {
           const raw = deps.cache.get(key);
           if (raw) void deps.events.record(raw, n.type, n.reason, n.message).catch((e: unknown) => deps.log?.warn({ err: String(e) }, "could not record event"));

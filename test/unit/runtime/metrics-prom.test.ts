@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/runtime/clock.ts";
 import { Controller } from "../../../src/runtime/controller.ts";
-import { promControllerMetrics, promWorkQueueMetrics } from "../../../src/runtime/metrics-prom.ts";
+import { promControllerMetrics, promLeaderGauge, promWorkQueueMetrics } from "../../../src/runtime/metrics-prom.ts";
 import { done, retry } from "../../../src/runtime/result.ts";
 import { createNoopLogger } from "../../../src/runtime/logger.ts";
 
@@ -70,5 +70,19 @@ describe("prom-client binding with controller-runtime names", () => {
     stop.abort();
     await clock.advance(30_000);
     await running;
+  });
+});
+
+describe("aksnap_leader", () => {
+  it("reports the elector's answer at scrape time, 1 on the leader and 0 on a standby", async () => {
+    const registry = new Registry();
+    let leading = false;
+    promLeaderGauge(registry, () => leading);
+    const value = async (): Promise<number | undefined> => (await registry.getSingleMetric("aksnap_leader")?.get())?.values[0]?.value;
+    expect(await value()).toBe(0);
+    leading = true;
+    expect(await value()).toBe(1);
+    leading = false;
+    expect(await registry.metrics()).toContain("aksnap_leader 0");
   });
 });
