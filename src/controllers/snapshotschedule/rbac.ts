@@ -12,3 +12,12 @@ export const snapshotScheduleRules: PolicyRule[] = [
   { apiGroups: ["snapshot.storage.k8s.io"], resources: ["volumesnapshots"], verbs: ["get", "list", "create", "delete"] },
   { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list"] },
 ];
+
+/**
+ * Hooks (spec.hooks, template.volumes.hooks) run commands in the users' pods: a power the operator
+ * gets only when the chart value hooks.enabled is set, in a ClusterRole of its own.
+ */
+export const hookRules: PolicyRule[] = [
+  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+  { apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] },
+];
