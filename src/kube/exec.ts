@@ -42,6 +42,17 @@ export function tail(text: string, lines = 20, maxChars = 2048): string {
   return t.length > maxChars ? t.slice(t.length - maxChars) : t;
 }
 
+/** The websocket library rejects with an ErrorEvent-like object, not an Error. */
+export function describe(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === "object" && e !== null) {
+    const m = (e as { message?: unknown; error?: unknown }).message ?? (e as { error?: unknown }).error;
+    if (typeof m === "string") return m;
+    if (m instanceof Error) return m.message;
+  }
+  return String(e);
+}
+
 export function kubeExec(kc: KubeConfig): ExecPort {
   return {
     async exec(req: ExecRequest): Promise<ExecResult> {
@@ -79,7 +90,7 @@ export function kubeExec(kc: KubeConfig): ExecPort {
             // A socket closed without a status (container gone, apiserver restarted) is an error.
             socket.on("close", () => finish({ kind: "error", message: "exec stream closed without an exit status", output }));
           })
-          .catch((e: unknown) => finish({ kind: "error", message: e instanceof Error ? e.message : String(e), output }));
+          .catch((e: unknown) => finish({ kind: "error", message: describe(e), output }));
       });
     },
   };

@@ -19,5 +19,6 @@ export const snapshotScheduleRules: PolicyRule[] = [
  */
 export const hookRules: PolicyRule[] = [
   { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
-  { apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] },
+  // The websocket exec is a GET upgrade: the apiserver checks get on pods/exec and, since 1.35, create too.
+  { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "create"] },
 ];
