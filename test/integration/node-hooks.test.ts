@@ -10,7 +10,7 @@ import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
 import { podType, runPod, toolsPod } from "../harness/node.ts";
 import { eventType, NODE_SUB, pvcType, startNodeWorld, vsType, type NodeWorld } from "../harness/node-world.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator } from "../harness/operator.ts";
+import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
 
 const ssch = SnapshotScheduleKind.resource;
 const APP = { app: "db" };
@@ -18,6 +18,7 @@ const APP = { app: "db" };
 let w: NodeWorld;
 let op: InProcessOperator | undefined;
 let ns = "";
+let operatorEnv: OperatorEnv;
 
 beforeAll(async () => {
   const t0 = Date.now();
@@ -34,7 +35,8 @@ beforeAll(async () => {
   pod.metadata.labels = APP;
   await w.admin.create(podType, pod);
   await eventually(async () => ((await w.admin.get(podType, ns, "db"))["status"] as { phase?: string } | undefined)?.phase === "Running" || undefined, "db pod Running", 120_000, 250);
-  op = await startInProcess({ kubeconfig, armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB }, { "watch-namespaces": ns });
+  operatorEnv = { kubeconfig, armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB };
+  op = await startInProcess(operatorEnv, { "watch-namespaces": ns });
 }, 400_000);
 
 afterAll(async () => {
@@ -45,11 +47,11 @@ afterAll(async () => {
 type HookSpec = { name: string; command: string[]; timeoutSeconds?: number; onError?: "Continue" | "Fail"; podSelector?: object };
 const hook = (h: HookSpec): object => ({ podSelector: { matchLabels: APP }, container: "main", ...h });
 
-async function schedule(name: string, pre: HookSpec[], post: HookSpec[]): Promise<void> {
+async function schedule(name: string, pre: HookSpec[], post: HookSpec[], runNow = true): Promise<void> {
   const obj: KubeObject = {
     apiVersion: "aksnap.io/v1alpha1",
     kind: "SnapshotSchedule",
-    metadata: { name, namespace: ns, annotations: { "aksnap.io/run-requested-at": "go" } },
+    metadata: { name, namespace: ns, ...(runNow ? { annotations: { "aksnap.io/run-requested-at": "go" } } : {}) },
     spec: {
       template: {
         volumes: {
@@ -147,5 +149,47 @@ describe("SnapshotSchedule hooks on a real node", () => {
     expect(byName(run?.hooks, "flush")[0]?.pod).toBeUndefined();
     expect(run?.results ?? []).toEqual([]);
     expect((await eventsOf("nobody")).some((e) => e.reason === "HookFailed" && e.message.includes("NoPods"))).toBe(true);
+  }, 200_000);
+
+  it("(e) a restart after the pre hooks and before the post hooks runs the post hooks, and not the pre hook again", async () => {
+    await op?.stop();
+    op = undefined;
+    // The pre hook would leave a file behind; the post hook fails if it finds it.
+    await schedule(
+      "restart",
+      [{ name: "freeze", command: ["/bin/sh", "-c", "touch /data/pre-ran-again"] }],
+      [{ name: "thaw", command: ["/bin/sh", "-c", "test ! -e /data/pre-ran-again && echo thawed-after-restart"] }],
+      false,
+    );
+    // What an operator that stopped right after the pre hook left in status.
+    const id = "202611280000";
+    const at = "2026-11-28T00:00:00Z";
+    await w.admin.mergePatch(
+      ssch,
+      ns,
+      "restart",
+      {
+        status: {
+          activeRuns: [{ id, scheduledTime: at }],
+          lastRun: {
+            id,
+            scheduledTime: at,
+            startedAt: at,
+            phase: "Running",
+            targets: 0,
+            verified: 0,
+            failed: 0,
+            hooks: [{ name: "freeze", phase: "pre", pod: "db", container: "main", exitCode: 0, durationMs: 5, result: "Succeeded" }],
+            hooksDone: { pre: 1, post: 0 },
+          },
+        },
+      },
+      "status",
+    );
+    op = await startInProcess(operatorEnv, { "watch-namespaces": ns });
+    const run = await lastRunOf("restart", "post hook done", (o) => (o.status?.lastRun?.hooksDone?.post ?? 0) >= 1);
+    expect(byName(run?.hooks, "freeze")).toHaveLength(1);
+    expect(byName(run?.hooks, "thaw")).toMatchObject([{ phase: "post", pod: "db", result: "Succeeded", exitCode: 0, outputTail: "thawed-after-restart" }]);
+    expect(run?.results?.map((r) => [r.kind, r.target])).toEqual([["VolumeSnapshot", "data"]]);
   }, 200_000);
 });

@@ -33,7 +33,8 @@ export function hookVerdict(hook: Hook, phase: HookPhase, results: readonly Hook
   if (bad.length === 0 || (hook.onError ?? "Fail") === "Continue") return undefined;
   const first = bad[0];
   const where = first?.pod ? ` in ${first.pod}` : "";
-  return `${phase} hook ${hook.name} ${first?.result ?? "Failed"}${where}${first?.message ? `: ${first.message}` : ""}`;
+  // Bounded like status.lastRun.hookFailure (maxLength 1024): a longer one would make every status write fail.
+  return `${phase} hook ${hook.name} ${first?.result ?? "Failed"}${where}${first?.message ? `: ${first.message}` : ""}`.slice(0, 1024);
 }
 
 const isRunning = (p: KubeObject): boolean => (p["status"] as { phase?: string } | undefined)?.phase === "Running" && p.metadata.deletionTimestamp === undefined;

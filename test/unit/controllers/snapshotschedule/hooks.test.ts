@@ -30,6 +30,10 @@ describe("hookVerdict", () => {
   ])("$name", ({ h, rs, want }) => {
     expect(hookVerdict(h, "pre", rs)).toBe(want);
   });
+  it("stays within status.lastRun.hookFailure's 1024 characters whatever the message", () => {
+    const long = { ...res("Failed", "p".repeat(253)), message: "m".repeat(1024) };
+    expect(hookVerdict(hook("a".repeat(63)), "pre", [long])?.length).toBe(1024);
+  });
 });
 
 describe("exec helpers", () => {
