@@ -76,7 +76,7 @@ export function kubeExec(kc: KubeConfig): ExecPort {
           resolve(r);
         };
         const timer = setTimeout(() => finish({ kind: "timedOut", output }), req.timeoutMs);
-        const onAbort = (): void => finish({ kind: "error", message: "aborted", output });
+        const onAbort = (): void => finish({ kind: "error", message: "aborted (the operator is stopping, or its --reconcile-timeout was reached)", output });
         req.signal?.addEventListener("abort", onAbort);
         const onStatus = (s: V1Status): void => {
           const code = exitCodeOf(s);
