@@ -10,6 +10,7 @@ import { parseBindAddress, type Config } from "./config.ts";
 import { setupVerifier } from "./controllers/volumesnapshot/setup.ts";
 import { setupNodePoolSnapshotController } from "./controllers/nodepoolsnapshot/setup.ts";
 import { setupSnapshotScheduleController } from "./controllers/snapshotschedule/setup.ts";
+import { kubeExec } from "./kube/exec.ts";
 import { setupRestoreRequestController } from "./controllers/restorerequest/setup.ts";
 import { KubeClient } from "./kube/client.ts";
 import { KubeEventRecorder } from "./kube/events.ts";
@@ -126,7 +127,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
-  setupSnapshotScheduleController(manager, { ...shared, registry });
+  setupSnapshotScheduleController(manager, { ...shared, registry, exec: kubeExec(kc) });
   setupVerifier(manager, { ...shared, registry });
   setupRestoreRequestController(manager, shared);
   promLeaderGauge(registry, () => manager.isLeader());

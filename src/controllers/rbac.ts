@@ -4,7 +4,7 @@
 // its folder's rules here.
 import { eventRules, type PolicyRule } from "./common/rbac.ts";
 import { nodePoolSnapshotRules } from "./nodepoolsnapshot/rbac.ts";
-import { snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
+import { hookRules, snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
 import { restoreRequestRules } from "./restorerequest/rbac.ts";
 import { verifierRules } from "./volumesnapshot/rbac.ts";
 
@@ -12,6 +12,9 @@ export type { PolicyRule } from "./common/rbac.ts";
 
 /** Cluster-wide rules (ClusterRole). */
 export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...snapshotScheduleRules, ...verifierRules, ...restoreRequestRules, ...eventRules];
+
+/** Opt-in rules (chart value hooks.enabled): exec into the pods that SnapshotSchedule hooks select. */
+export const optionalHookRules: PolicyRule[] = hookRules;
 
 /** Rules in the operator's own namespace (Role): the leader-election Lease. */
 export const leaderElectionRules: PolicyRule[] = [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] }];
@@ -48,5 +51,31 @@ metadata:
     {{- include "aksnap.labels" . | nindent 4 }}
 rules:
 ${rules(leaderElectionRules)}
+{{- if .Values.hooks.enabled }}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {{ include "aksnap.fullname" . }}-hooks
+  labels:
+    {{- include "aksnap.labels" . | nindent 4 }}
+rules:
+${rules(optionalHookRules)}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {{ include "aksnap.fullname" . }}-hooks
+  labels:
+    {{- include "aksnap.labels" . | nindent 4 }}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {{ include "aksnap.fullname" . }}-hooks
+subjects:
+  - kind: ServiceAccount
+    name: {{ include "aksnap.serviceAccountName" . }}
+    namespace: {{ .Release.Namespace }}
+{{- end }}
 `;
 }

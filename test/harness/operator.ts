@@ -52,13 +52,13 @@ export const chartKinds: Record<string, ResourceType> = {
  * Installs the chart's ServiceAccount and RBAC and returns a kubeconfig that authenticates as that
  * ServiceAccount, so the operator under test has exactly the permissions a real install grants.
  */
-export async function operatorKubeconfig(admin: KubeClient, adminKc: KubeConfig, dir: string, namespace = OPERATOR_NAMESPACE): Promise<string> {
+export async function operatorKubeconfig(admin: KubeClient, adminKc: KubeConfig, dir: string, namespace = OPERATOR_NAMESPACE, set: string[] = []): Promise<string> {
   try {
     await admin.create(chartKinds.Namespace as ResourceType, { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   } catch (e) {
     if (!isKubeError(e, "alreadyExists")) throw e;
   }
-  const objs = renderChart(namespace, ["templates/serviceaccount.yaml", "templates/rbac.yaml", "templates/clusterrolebinding.yaml"]);
+  const objs = renderChart(namespace, ["templates/serviceaccount.yaml", "templates/rbac.yaml", "templates/clusterrolebinding.yaml"], set);
   for (const o of objs) {
     const t = chartKinds[o.kind];
     if (!t) throw new Error(`unexpected kind ${o.kind} in chart RBAC`);

@@ -57,6 +57,7 @@ const variants: Array<[string, string[]]> = [
       "networkPolicy.apiServer.cidrs={20.50.1.10/32}",
       "networkPolicy.azure.cidrs={20.0.0.0/8,40.64.0.0/10}",
       "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=monitoring",
+      "hooks.enabled=true",
     ],
   ],
   ["network policy with defaults, no PDB", ["networkPolicy.enabled=true", "podDisruptionBudget.enabled=false"]],
@@ -75,6 +76,7 @@ const badValues: Array<[string, string, string]> = [
   ["an address without prefix length", "networkPolicy.apiServer.cidrs={10.1.0.4}", "at '/networkPolicy/apiServer/cidrs/0'"],
   ["a PDB that allows no eviction", "podDisruptionBudget.maxUnavailable=0", "at '/podDisruptionBudget/maxUnavailable'"],
   ["a port out of range", "metrics.port=70000", "at '/metrics/port': maximum: got 70,000, want 65,535"],
+  ["a typo in the hooks opt-in", "hooks.enable=true", "additional properties 'enable' not allowed"],
 ];
 
 describe("Helm chart", () => {
@@ -108,8 +110,16 @@ describe("Helm chart", () => {
     // A release name of its own: cluster-scoped names must not collide with the installed operator's.
     const objs = renderChart(ns, [], set, ns);
     const base = ["ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount"];
-    const optional = [...(set.includes("podDisruptionBudget.enabled=false") ? [] : ["PodDisruptionBudget"]), ...(set.includes("networkPolicy.enabled=true") ? ["NetworkPolicy"] : [])];
+    const hooks = set.includes("hooks.enabled=true");
+    const optional = [
+      ...(set.includes("podDisruptionBudget.enabled=false") ? [] : ["PodDisruptionBudget"]),
+      ...(set.includes("networkPolicy.enabled=true") ? ["NetworkPolicy"] : []),
+      ...(hooks ? ["ClusterRole", "ClusterRoleBinding"] : []),
+    ];
     expect(objs.map((o) => o.kind).sort()).toEqual([...base, ...optional].sort());
+    // Exec into users' pods only with the hooks opt-in.
+    const rules = objs.filter((o) => o.kind === "ClusterRole").flatMap((o) => (o as KubeObject & { rules: { resources: string[] }[] }).rules);
+    expect(rules.some((r) => r.resources.includes("pods/exec"))).toBe(hooks);
     for (const o of objs) {
       const t = chartKinds[o.kind];
       if (!t) throw new Error(`no type for ${o.kind}`);

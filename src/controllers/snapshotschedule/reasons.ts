@@ -42,6 +42,8 @@ export const EventReasons = {
   RetentionFailed: "RetentionFailed", // Warning
   ChildrenDeleted: "ChildrenDeleted",
   ChildrenRetained: "ChildrenRetained",
+  HookSucceeded: "HookSucceeded",
+  HookFailed: "HookFailed", // Warning: a hook exited non-zero, timed out, could not run, or matched no pod
 } as const;
 
 /** Why one child of a run is not (yet) verified: `status.lastRun.results[].message` starts with it. */

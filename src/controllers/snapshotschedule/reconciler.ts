@@ -24,6 +24,7 @@ import {
 import type { KubeClient, KubeObject, ResourceType } from "../../kube/client.ts";
 import { isKubeError } from "../../kube/errors.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import type { ExecPort } from "../../kube/exec.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { done, requeueAfter } from "../../runtime/result.ts";
 import { isResourceGroupNotFound, stalledVerdict } from "../common/arm.ts";
@@ -49,6 +50,7 @@ import {
   volumeResult,
   type ScheduleRef,
 } from "./children.ts";
+import { failed as hookFailed, hooksOf, hookVerdict, MAX_HOOK_RESULTS, runHook } from "./hooks.ts";
 import { ChildReasons, EventReasons, Reasons } from "./reasons.ts";
 import { planRetention, type SnapshotRecord } from "./retention.ts";
 import { runId, runTime } from "./runs.ts";
@@ -92,6 +94,8 @@ export interface SnapshotScheduleDeps {
   maxRequeueMs?: number;
   runDeadlineMs?: number;
   metrics?: ScheduleMetrics;
+  /** pods/exec for hooks; absent, a schedule with hooks fails its runs' hooks (reported, never skipped). */
+  exec?: ExecPort;
   log?: { warn(obj: object, msg: string): void };
 }
 
@@ -439,11 +443,53 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     let lastSuccessfulTime = fields.lastSuccessfulTime;
     const still: ActiveRun[] = [];
     const completed: ("Succeeded" | "Failed")[] = [];
+    const hooks = hooksOf(spec);
+    // One hook per reconcile, its outcome written to status before the next: a restart neither
+    // runs a pre hook twice nor forgets the post hooks of pre hooks that ran.
+    let hookPending = false;
+    const runOneHook = async (run: RunStatus, phase: "pre" | "post"): Promise<RunStatus> => {
+      const done = run.hooksDone ?? { pre: 0, post: 0 };
+      const hook = hooks[phase][done[phase]];
+      if (!hook) return run;
+      const rs = deps.exec
+        ? await runHook({ client: deps.client, exec: deps.exec, now: deps.now }, ns, hook, phase, ctx.signal)
+        : [{ name: hook.name, phase, durationMs: 0, result: "Failed" as const, message: "the operator has no pods/exec port" }];
+      for (const r of rs) {
+        const what = `run ${run.id}: ${phase} hook ${r.name}${r.pod ? ` in ${r.pod}` : ""}: ${r.result}`;
+        const detail = r.exitCode !== undefined ? ` (exit ${r.exitCode}, ${r.durationMs} ms)` : r.message ? ` (${r.message})` : "";
+        notes.push({ type: hookFailed(r) ? "Warning" : "Normal", reason: hookFailed(r) ? EventReasons.HookFailed : EventReasons.HookSucceeded, message: what + detail });
+      }
+      const failure = run.hookFailure ?? hookVerdict(hook, phase, rs);
+      hookPending = true;
+      return {
+        ...run,
+        phase: "Running",
+        hooks: [...(run.hooks ?? []), ...rs].slice(-MAX_HOOK_RESULTS),
+        hooksDone: { ...done, [phase]: done[phase] + 1 },
+        ...(failure ? { hookFailure: failure } : {}),
+      };
+    };
     for (const run of active) {
       const isLast = lastRun?.id === run.id;
-      const results = await observeRun(obj, run, isLast ? (lastRun?.results ?? []) : [], call);
+      // Hooks belong to the run status records (the last one); older concurrent runs had theirs.
+      if (isLast && lastRun && (lastRun.hooksDone?.pre ?? 0) < hooks.pre.length && lastRun.hookFailure === undefined) {
+        lastRun = await runOneHook(lastRun, "pre");
+        still.push(run);
+        continue;
+      }
+      // A failed pre hook (onError Fail): no snapshot is taken, the post hooks still run.
+      const skip = isLast && lastRun?.hookFailure !== undefined && (lastRun.results ?? []).length === 0;
+      const results = skip ? [] : await observeRun(obj, run, isLast ? (lastRun?.results ?? []) : [], call);
+      if (isLast && lastRun && (lastRun.hooksDone?.post ?? 0) < hooks.post.length) {
+        // The children exist now (or could not be made): thaw without waiting for verification.
+        lastRun = await runOneHook({ ...lastRun, results }, "post");
+        still.push(run);
+        continue;
+      }
       const startedAt = isLast && lastRun?.startedAt ? new Date(lastRun.startedAt) : (runTime(run.id) ?? now);
-      const o = runOutcome(results, startedAt, now, deadlineMs);
+      const outcome = runOutcome(results, startedAt, now, deadlineMs);
+      const hookFailure = isLast ? lastRun?.hookFailure : undefined;
+      const o = hookFailure && outcome.phase !== "Failed" ? { ...outcome, phase: "Failed" as const } : outcome;
       const finished = o.phase === "Succeeded" || o.phase === "Failed";
       if (isLast && lastRun) {
         lastRun = {
@@ -465,12 +511,15 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         lastSuccessfulTime = rfc3339(now);
         notes.push({ type: "Normal", reason: EventReasons.RunSucceeded, message: `run ${run.id} succeeded: ${o.verified}/${o.targets} children verified` });
       } else {
+        if (hookFailure) notes.push({ type: "Warning", reason: EventReasons.RunFailed, message: `run ${run.id} failed: ${hookFailure}` });
         const failedOnes = o.results.filter((r) => r.phase === "Failed");
         const list = failedOnes
           .slice(0, 3)
           .map((r) => `${r.kind} ${r.name || r.target}: ${r.message ?? ""}`)
           .join("; ");
-        notes.push({ type: "Warning", reason: EventReasons.RunFailed, message: `run ${run.id} failed: ${o.failed}/${o.targets} children failed${list ? ` (${list})` : ""}` });
+        if (!hookFailure || o.failed > 0) {
+          notes.push({ type: "Warning", reason: EventReasons.RunFailed, message: `run ${run.id} failed: ${o.failed}/${o.targets} children failed${list ? ` (${list})` : ""}` });
+        }
       }
     }
 
@@ -495,7 +544,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     // A suspended schedule still wakes at its times, so each passes as skipped: resumed, it waits
     // for the next time instead of catching up the one that passed while it was suspended.
     const wake = d.next ?? (spec.schedule !== undefined && spec.suspend === true ? nextRun(spec.schedule, tz, now) : undefined);
-    const delay = requeueDelay(still.length, wake, now, pollMs, maxMs);
+    const delay = hookPending ? 0 : requeueDelay(still.length, wake, now, pollMs, maxMs);
     return {
       readiness: scheduleReadiness({ activeRuns: still, lastRun, scheduled, next: d.next }),
       result: delay === undefined ? done() : requeueAfter(delay),

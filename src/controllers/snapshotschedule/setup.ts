@@ -5,6 +5,7 @@ import { LABEL_SCHEDULE } from "../../crds/names.ts";
 import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import { SnapshotScheduleKind } from "../../crds/snapshotschedule.ts";
 import type { KubeObject } from "../../kube/client.ts";
+import type { ExecPort } from "../../kube/exec.ts";
 import { Controller } from "../../runtime/controller.ts";
 import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
 import { promScheduleMetrics } from "./metrics.ts";
@@ -19,7 +20,7 @@ export function parentKey(o: KubeObject): string | undefined {
 }
 
 /** `registry`: where the schedule metrics register (the operator's); omitted, no metrics. */
-export function setupSnapshotScheduleController(manager: SetupManager, deps: SetupDeps<ScheduleArm> & { registry?: Registry }): Controller {
+export function setupSnapshotScheduleController(manager: SetupManager, deps: SetupDeps<ScheduleArm> & { registry?: Registry; exec?: ExecPort }): Controller {
   const cfg = deps.config;
   const { informers, cache } = watch(manager, deps, SnapshotScheduleKind.resource);
   // Child NodePoolSnapshots: read from this cache, and their changes wake the run at once.
@@ -34,6 +35,7 @@ export function setupSnapshotScheduleController(manager: SetupManager, deps: Set
     defaultSubscriptionId: cfg.defaultSubscriptionId,
     allowedScopes: cfg.allowedScopes,
     ...(deps.registry ? { metrics: promScheduleMetrics(deps.registry) } : {}),
+    ...(deps.exec ? { exec: deps.exec } : {}),
     log: deps.log,
   });
   const controller = new Controller({

@@ -214,6 +214,21 @@ export const badCases: BadCase[] = [
     message: "timeZone must be an IANA time zone name such as UTC or Europe/Amsterdam",
   },
   {
+    name: "ssch: two hooks of one name",
+    manifest: broken("postgres-nightly", (s) => (s.template.volumes.hooks.pre[1].name = "checkpoint")),
+    message: "hook names must be unique within a list",
+  },
+  {
+    name: "ssch: a hook name that is not a DNS label",
+    manifest: broken("postgres-nightly", (s) => (s.template.volumes.hooks.post[0].name = "Thaw_FS")),
+    message: "hook name must be a DNS label",
+  },
+  {
+    name: "ssch: hooks with neither pre nor post",
+    manifest: broken("postgres-nightly", (s) => (s.hooks = {})),
+    message: "hooks needs at least one of pre or post",
+  },
+  {
     name: "ssch: empty template",
     manifest: broken("volumes-6h", (s) => (s.template = {})),
     message: "template must capture at least one of nodePools, volumes or disks",
