@@ -127,7 +127,15 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
-  setupSnapshotScheduleController(manager, { ...shared, registry, exec: kubeExec(kc) });
+  // Hooks exec through the websocket client of @kubernetes/client-node, loaded on first use.
+  const exec = kubeExec(async () => {
+    const { KubeConfig } = await import("@kubernetes/client-node");
+    const k = new KubeConfig();
+    if (cfg.kubeconfig) k.loadFromFile(cfg.kubeconfig);
+    else k.loadFromDefault();
+    return k;
+  });
+  setupSnapshotScheduleController(manager, { ...shared, registry, exec });
   setupVerifier(manager, { ...shared, registry });
   setupRestoreRequestController(manager, shared);
   promLeaderGauge(registry, () => manager.isLeader());

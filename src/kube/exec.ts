@@ -4,7 +4,7 @@
 // the apiserver then stops relaying, though the process in the container may run on (Kubernetes
 // has no way to kill an exec'd process) — which is why hooks should bound themselves too.
 import { Writable } from "node:stream";
-import { Exec, type KubeConfig, type V1Status } from "@kubernetes/client-node";
+import type { Exec, KubeConfig, V1Status } from "@kubernetes/client-node";
 
 export interface ExecRequest {
   namespace: string;
@@ -53,9 +53,26 @@ export function describe(e: unknown): string {
   return String(e);
 }
 
-export function kubeExec(kc: KubeConfig): ExecPort {
+/**
+ * The exec port. @kubernetes/client-node (≈ 80 MiB of RSS) is loaded on the first exec only, so an
+ * operator whose schedules have no hooks never pays for it.
+ */
+export function kubeExec(loadConfig: () => KubeConfig | Promise<KubeConfig>): ExecPort {
+  let client: Promise<Exec> | undefined;
+  const execClient = (): Promise<Exec> =>
+    (client ??= (async () => {
+      const [lib, kc] = await Promise.all([import("@kubernetes/client-node"), loadConfig()]);
+      return new lib.Exec(kc);
+    })());
   return {
     async exec(req: ExecRequest): Promise<ExecResult> {
+      let ex: Exec;
+      try {
+        ex = await execClient();
+      } catch (e) {
+        client = undefined;
+        return { kind: "error", message: `exec client: ${describe(e)}`, output: "" };
+      }
       let output = "";
       const sink = (): Writable =>
         new Writable({
@@ -82,7 +99,7 @@ export function kubeExec(kc: KubeConfig): ExecPort {
           const code = exitCodeOf(s);
           finish(code === undefined ? { kind: "error", message: s.message ?? s.reason ?? "exec failed", output } : { kind: "exited", exitCode: code, output });
         };
-        new Exec(kc)
+        ex
           .exec(req.namespace, req.pod, req.container, [...req.command], sink(), sink(), null, false, onStatus)
           .then((socket) => {
             ws = socket;
