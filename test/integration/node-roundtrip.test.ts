@@ -11,7 +11,7 @@ import { RestoreRequestKind, type RestoreRequest } from "../../src/crds/restorer
 import { SnapshotScheduleKind, type SnapshotSchedule } from "../../src/crds/snapshotschedule.ts";
 import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
-import { NODE_SUB, pvcType, startNodeWorld, vsType, type NodeWorld } from "../harness/node-world.ts";
+import { NODE_SUB, pvcType, startNodeWorld, vscType, vsType, type NodeWorld } from "../harness/node-world.ts";
 import { operatorKubeconfig, startInProcess, type InProcessOperator } from "../harness/operator.ts";
 
 const ssch = SnapshotScheduleKind.resource;
@@ -101,6 +101,15 @@ async function restore(name: string, from: object): Promise<RestoreRequest> {
   }, `restore ${name} Succeeded`, 180_000, 250);
 }
 
+/** The Azure snapshot id behind a VolumeSnapshot (its VolumeSnapshotContent's snapshotHandle). */
+async function handleOf(name: string): Promise<string> {
+  const vs = (await w.admin.get(vsType, ns, name)) as KubeObject & { status?: { boundVolumeSnapshotContentName?: string } };
+  const vsc = (await w.admin.get(vscType, undefined, vs.status?.boundVolumeSnapshotContentName ?? "")) as KubeObject & { status?: { snapshotHandle?: string } };
+  const h = vsc.status?.snapshotHandle;
+  if (!h) throw new Error(`${name}: no snapshotHandle`);
+  return h;
+}
+
 const vsAnnotations = async (name: string): Promise<Record<string, string>> => (await w.admin.get(vsType, ns, name)).metadata.annotations ?? {};
 
 /** Waits for the minute after the last run's, so the next on-demand run gets an id of its own. */
@@ -136,15 +145,15 @@ describe("the product's round trip on a real node", () => {
     const t0 = Date.now();
     await sourceClaim("churn");
     await schedule("churn", "churn", { maxCount: 2, minVerified: 1 });
-    const runs: Array<{ id: string; snapshot: string; sum: string }> = [];
+    const runs: Array<{ id: string; snapshot: string; handle: string; sum: string }> = [];
     for (let i = 0; i < 3; i++) {
-      const sum = await w.writeData(ns, `writer-b${i}`, "churn", MIB);
-      if (runs.length > 0) await nextMinute(runs[runs.length - 1]?.id ?? "");
+      const last = runs[runs.length - 1]?.id;
+      const [sum] = await Promise.all([w.writeData(ns, `writer-b${i}`, "churn", MIB), last ? nextMinute(last) : undefined]);
       const run = await runNow("churn", `b${i}`);
       expect(run.phase, JSON.stringify(run)).toBe("Succeeded");
       const snapshot = run.results?.find((r) => r.kind === "VolumeSnapshot" && r.target === "churn")?.name ?? "";
       expect(snapshot).not.toBe("");
-      runs.push({ id: run.id, snapshot, sum });
+      runs.push({ id: run.id, snapshot, handle: await handleOf(snapshot), sum });
     }
     expect(new Set(runs.map((r) => r.sum)).size).toBe(3);
     const [pruned, ...kept] = runs;
@@ -158,6 +167,9 @@ describe("the product's round trip on a real node", () => {
     const left = (await w.admin.list(vsType, ns, { labelSelector: "aksnap.io/schedule=churn" })).items.map((v: KubeObject) => v.metadata.name).sort();
     expect(left).toEqual(kept.map((r) => r.snapshot).sort());
     expect(left).not.toContain(pruned?.snapshot);
+    // The class's deletionPolicy is Delete: the pruned run's Azure snapshot is gone too, the kept ones are not.
+    await eventually(async () => (w.emu.control.getResource(pruned?.handle ?? "") === undefined ? true : undefined), "pruned Azure snapshot deleted", 60_000, 250);
+    for (const r of kept) expect(w.emu.control.getResource(r.handle), r.handle).toBeDefined();
     for (const [i, r] of kept.entries()) {
       expect(await vsAnnotations(r.snapshot)).toMatchObject({ "aksnap.io/verified": "true" });
       const rr = await restore(`churn-${r.id}`, { volumeSnapshotName: r.snapshot });
