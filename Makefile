@@ -9,10 +9,11 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 VITEST := node node_modules/vitest/vitest.mjs
 
-.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo control-plane bench image clean
+.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo demo-node control-plane bench image clean
 
 help:
 	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
+	@echo "make demo-node - (root) a real node: a pod's data backed up, verified, restored, checksum read back"
 	@echo "make test   - lint, typecheck, generated-file drift, unit, contract and integration tests"
 	@echo "make image  - the operator image (buildah, FROM scratch), tagged as the chart expects"
 	@echo "(first run on a machine builds kube-apiserver, etcd and friends from Go modules: ~20 min)"
@@ -52,8 +53,13 @@ test: deps lint typecheck check-generated tools
 	@rc=0; $(VITEST) run --reporter=default --reporter=json --outputFile.json=.test-results.json || rc=$$?; \
 	  node hack/test-summary.ts .test-results.json; exit $$rc
 
+# AKSNAP_DEMO_NODE=1 make demo is make demo-node.
 demo: deps
-	node hack/demo.ts
+	node $(if $(AKSNAP_DEMO_NODE),hack/demo-node.ts,hack/demo.ts)
+
+# Needs root: a real node (kubelet + containerd + runc), a pod's data backed up, verified, restored, read back.
+demo-node: deps
+	node hack/demo-node.ts
 
 control-plane: deps
 	node hack/control-plane.ts
