@@ -1,15 +1,16 @@
 // A real Kubernetes control plane on loopback for tests and the demo: etcd + kube-apiserver
 // (RBAC on) + kube-controller-manager, built from Go modules by hack/build-tools.sh into a per-user
 // cache. envtest-style; see ../shared/control-plane.md for the verified flags.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import https from "node:https";
 import http from "node:http";
+import { startProc, stopProc, type Proc } from "./procs.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -150,28 +151,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-}
 
-function startProc(name: string, bin: string, args: string[], logDir: string): Proc {
-  const log = createWriteStream(join(logDir, `${name}.log`), { flags: "a" });
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return { name, child };
-}
 
-async function stopProc(p: Proc, graceMs = 5000): Promise<void> {
-  const { child } = p;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const tools = opts.tools ?? ensureTools("control-plane");

@@ -3,8 +3,8 @@
 // driver (test/csi-driver, as its own process) on a unix socket, backed by an ARM emulator. Started
 // per test file that needs it (beforeAll), so the rest of the suite pays nothing; torn down by pid.
 // See ../shared/control-plane.md ("The real CSI snapshot path").
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ import type { CopyHold, CopyState } from "../csi-driver/data.ts";
 import type { SnapshotBehaviour } from "../csi-driver/logic.ts";
 import { setRemoteBehaviour } from "../csi-driver/control.ts";
 import { cacheDir, freePort } from "./control-plane.ts";
+import { startProc, stopProc, type Proc } from "./procs.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -92,28 +93,8 @@ export interface CsiPath {
   stop(): Promise<void>;
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-}
 
-function start(name: string, bin: string, args: string[], dir: string): Proc {
-  const log = createWriteStream(join(dir, `${name}.log`), { flags: "a" });
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return { name, child };
-}
 
-async function stop(p: Proc, graceMs = 5000): Promise<void> {
-  const { child } = p;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function until(what: string, p: Proc, timeoutMs: number, ok: () => Promise<boolean>, dir: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -143,11 +124,11 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
   const procs: Proc[] = [];
   const retryMax = opts.retryIntervalMax ?? "2s";
   const stopAll = async (): Promise<void> => {
-    for (const p of procs.slice().reverse()) await stop(p);
+    for (const p of procs.slice().reverse()) await stopProc(p);
   };
   let controlUrl = "";
   try {
-    const driver = start("csi-driver", process.execPath, [
+    const driver = startProc("csi-driver", process.execPath, [
       join(repoRoot, "test/csi-driver/main.ts"),
       "--endpoint", endpoint,
       "--arm-endpoint", opts.arm.url,
@@ -172,9 +153,9 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
     // the driver over the socket): that is the readiness signal.
     const common = ["--kubeconfig", opts.kubeconfigPath, "--leader-election=false", `--retry-interval-start=500ms`, `--retry-interval-max=${retryMax}`];
     const ports = { sc: await freePort(), snap: await freePort(), prov: await freePort() };
-    const sc = start("snapshot-controller", tools.snapshotController, [...common, `--http-endpoint=127.0.0.1:${ports.sc}`], dir);
+    const sc = startProc("snapshot-controller", tools.snapshotController, [...common, `--http-endpoint=127.0.0.1:${ports.sc}`], dir);
     procs.push(sc);
-    const snap = start("csi-snapshotter", tools.snapshotter, [
+    const snap = startProc("csi-snapshotter", tools.snapshotter, [
       ...common,
       "--csi-address", socket,
       "--extra-create-metadata",
@@ -182,7 +163,7 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
       `--http-endpoint=127.0.0.1:${ports.snap}`,
     ], dir);
     procs.push(snap);
-    const prov = start("csi-provisioner", tools.provisioner, [
+    const prov = startProc("csi-provisioner", tools.provisioner, [
       ...common,
       "--csi-address", socket,
       "--extra-create-metadata",

@@ -5,14 +5,15 @@
 // config holds only the loopback plugin, the kubelet and containerd listen on 127.0.0.1. Started per
 // test file (beforeAll); stop() removes containers, stops the daemons by pid, unmounts what is left
 // under the node's dir and removes it.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeClient, type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { cacheDir, freePort, type ControlPlane, type NodeAccess } from "./control-plane.ts";
+import { startProc, stopProc, type Proc } from "./procs.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -76,28 +77,8 @@ export function ensureNodeTools(): { kubelet: string; pluginProto: string; image
   };
 }
 
-interface Proc {
-  name: string;
-  child: ChildProcess;
-}
 
-function startProc(name: string, bin: string, args: string[], dir: string): Proc {
-  const log = createWriteStream(join(dir, `${name}.log`), { flags: "a" });
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  return { name, child };
-}
 
-async function stopProc(p: Proc, graceMs = 10_000): Promise<void> {
-  const { child } = p;
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -381,10 +362,10 @@ current-context: c
     if (stopped) return;
     stopped = true;
     const kl = procs.find((p) => p.name === "kubelet");
-    if (kl) await stopProc(kl);
+    if (kl) await stopProc(kl, 10_000);
     await removeContainers(ctr, socket);
     const cd = procs.find((p) => p.name === "containerd");
-    if (cd) await stopProc(cd);
+    if (cd) await stopProc(cd, 10_000);
     clearPaths(dir);
     removeHostLeftovers(dir, hostBefore);
     if (!opts.dir) rmSync(dir, { recursive: true, force: true });

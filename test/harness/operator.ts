@@ -13,7 +13,9 @@ import { createOperator, NODE_FLAGS, type Operator } from "../../src/operator.ts
 import type { KubeClient} from "../../src/kube/client.ts";
 import { type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
+import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { cacheDir, kubeconfigYaml } from "./control-plane.ts";
+import { kubeClient, kubeConfig } from "./kube.ts";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const OPERATOR_NAMESPACE = "aksnap-system";
@@ -152,4 +154,18 @@ export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = 
   child.stderr?.pipe(out);
   const exited = new Promise<number | string>((r) => child.once("exit", (code, sig) => r(code ?? sig ?? "unknown")));
   return { child, logFile, exited };
+}
+
+/**
+ * An ARM emulator with the demo world and the operator's environment for it: a kubeconfig with the
+ * chart's RBAC (a ServiceAccount token) and the emulator's CA, in a fresh temp dir.
+ */
+export async function operatorWorld(prefix: string, subscriptionId: string): Promise<{ emu: RunningEmulator; admin: KubeClient; env: OperatorEnv; dir: string }> {
+  const emu = await startEmulator({ world: "demo" });
+  const dir = mkdtempSync(join(tmpdir(), `aksnap-${prefix}-`));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  const kc = kubeConfig();
+  const admin = kubeClient(kc);
+  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId };
+  return { emu, admin, env, dir };
 }

@@ -2,9 +2,7 @@
 // per-subscription read limits (the emulator's token buckets, made small enough to be hit): no
 // object ever leaves Ready (last known good), and the throttling is logged at warn without stacks.
 // Before the fix, a restart of 500 Ready objects flipped 85 of them to Ready=False Throttled.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NodePoolSnapshot as ArmSnapshot } from "../../src/azure/ports/nodePoolSnapshots.ts";
 import { OWNER_TAG, snapshotNameFor } from "../../src/controllers/nodepoolsnapshot/desired.ts";
@@ -14,9 +12,9 @@ import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
 import type { KubeClient, KubeObject } from "../../src/kube/client.ts";
 import { Informer } from "../../src/kube/informer.ts";
 import { writeStatus } from "../../src/kube/status.ts";
-import { DEFAULT_RATE_LIMITS, DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { createNamespace, kubeClient, kubeConfig } from "../harness/kube.ts";
-import { operatorKubeconfig, spawnOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { DEFAULT_RATE_LIMITS, DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, type RunningEmulator } from "../emulator/index.ts";
+import { createNamespace, kubeConfig } from "../harness/kube.ts";
+import { spawnOperator, type OperatorEnv, type OperatorProcess, operatorWorld } from "../harness/operator.ts";
 
 const nps = NodePoolSnapshotKind.resource;
 const SUB = DEMO_SUBSCRIPTION_ID;
@@ -34,12 +32,7 @@ let dir: string;
 const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ world: "demo" });
-  dir = mkdtempSync(join(tmpdir(), "aksnap-restart-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const kc = kubeConfig();
-  admin = kubeClient(kc);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ emu, admin, env, dir } = await operatorWorld("restart", SUB));
 });
 
 afterAll(async () => {

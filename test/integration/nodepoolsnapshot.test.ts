@@ -1,8 +1,5 @@
 // NodePoolSnapshot end to end: the real kube-apiserver (CRDs, CEL, status subresource, finalizers),
 // the operator with the chart's RBAC, and the ARM emulator reached through the real Azure SDK.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kstatusOf, type Condition } from "../../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind, type NodePoolSnapshot } from "../../src/crds/nodepoolsnapshot.ts";
@@ -10,10 +7,10 @@ import type { KubeClient, KubeObject } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
 import { eventType } from "../../src/kube/events.ts";
 import { Informer } from "../../src/kube/informer.ts";
-import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, type RunningEmulator } from "../emulator/index.ts";
+import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { startInProcess, type InProcessOperator, type OperatorEnv, operatorWorld } from "../harness/operator.ts";
 
 const nps = NodePoolSnapshotKind.resource;
 const SUB = DEMO_SUBSCRIPTION_ID;
@@ -27,12 +24,7 @@ let env: OperatorEnv;
 let running: InProcessOperator | undefined;
 
 beforeAll(async () => {
-  emu = await startEmulator({ world: "demo" });
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-nps-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const kc = kubeConfig();
-  admin = kubeClient(kc);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ emu, admin, env } = await operatorWorld("nps", SUB));
 });
 
 afterAll(async () => {

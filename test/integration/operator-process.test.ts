@@ -1,15 +1,13 @@
 // The operator as real processes (node src/main.ts): SIGKILL at random points of creation never
 // yields a duplicate ARM snapshot and always converges; with two replicas only the lease holder acts.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
 import type { KubeClient, ResourceType } from "../../src/kube/client.ts";
-import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
+import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, type RunningEmulator } from "../emulator/index.ts";
 import { freePorts } from "../harness/control-plane.ts";
-import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
-import { OPERATOR_NAMESPACE, operatorKubeconfig, spawnOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
+import { OPERATOR_NAMESPACE, spawnOperator, type OperatorEnv, type OperatorProcess, operatorWorld } from "../harness/operator.ts";
 
 const nps = NodePoolSnapshotKind.resource;
 const leases: ResourceType = { group: "coordination.k8s.io", version: "v1", plural: "leases", kind: "Lease", namespaced: true };
@@ -22,12 +20,7 @@ let dir: string;
 const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ world: "demo" });
-  dir = mkdtempSync(join(tmpdir(), "aksnap-proc-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const kc = kubeConfig();
-  admin = kubeClient(kc);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+  ({ emu, admin, env, dir } = await operatorWorld("proc", DEMO_SUBSCRIPTION_ID));
 });
 
 afterAll(async () => {

@@ -2,9 +2,6 @@
 // the operator with the chart's RBAC, and the ARM emulator through the real Azure SDK. Every mode,
 // every preflight rule's failure with zero ARM writes, 409 busy, failed LROs, and deletion.
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kstatusOf, type Condition } from "../../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
@@ -17,12 +14,11 @@ import {
   DEMO_RESOURCE_GROUP,
   DEMO_SNAPSHOT_RESOURCE_GROUP,
   DEMO_SUBSCRIPTION_ID,
-  startEmulator,
   type RunningEmulator,
 } from "../emulator/index.ts";
-import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
-import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess, operatorWorld } from "../harness/operator.ts";
 
 const rrType = RestoreRequestKind.resource;
 const SUB = DEMO_SUBSCRIPTION_ID;
@@ -43,12 +39,7 @@ let dir: string;
 const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ world: "demo" });
-  dir = mkdtempSync(join(tmpdir(), "aksnap-rr-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const kc = kubeConfig();
-  admin = kubeClient(kc);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ emu, admin, env, dir } = await operatorWorld("rr", SUB));
 });
 
 afterAll(async () => {

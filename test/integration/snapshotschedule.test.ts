@@ -2,9 +2,6 @@
 // operator with the chart's RBAC, the NodePoolSnapshot controller doing the node-pool ARM work, and
 // the ARM emulator for tagged disks and their incremental snapshots (copy progress held and
 // released, copy errors, request log).
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { kstatusOf, type Condition } from "../../src/conditions/conditions.ts";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
@@ -19,12 +16,11 @@ import {
   DEMO_RESOURCE_GROUP,
   DEMO_SNAPSHOT_RESOURCE_GROUP,
   DEMO_SUBSCRIPTION_ID,
-  startEmulator,
   type RunningEmulator,
 } from "../emulator/index.ts";
-import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
+import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
-import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess, operatorWorld } from "../harness/operator.ts";
 
 const ssch = SnapshotScheduleKind.resource;
 const nps = NodePoolSnapshotKind.resource;
@@ -41,12 +37,7 @@ let running: InProcessOperator | undefined;
 const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
-  emu = await startEmulator({ world: "demo" });
-  dir = mkdtempSync(join(tmpdir(), "aksnap-ssch-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const kc = kubeConfig();
-  admin = kubeClient(kc);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ emu, admin, env, dir } = await operatorWorld("ssch", SUB));
 });
 
 afterAll(async () => {
