@@ -8,7 +8,7 @@ import type { EventRecorder } from "../../kube/events.ts";
 import { Informer } from "../../kube/informer.ts";
 import { changedBeyondStatus, type ChangeFilter } from "../../kube/predicates.ts";
 import type { Clock } from "../../runtime/clock.ts";
-import type { Controller, ControllerMetrics } from "../../runtime/controller.ts";
+import { Controller, type ControllerMetrics, type ControllerOptions, type Reconciler } from "../../runtime/controller.ts";
 import type { WorkQueueMetricsProvider } from "../../runtime/workqueue.ts";
 
 export interface SetupDeps<Arm> {
@@ -68,4 +68,29 @@ export function enqueueOwnKey(informers: readonly Informer[], controller: Contro
       onDelete: (o) => controller.enqueue(objectKey(o)),
     });
   }
+}
+
+/**
+ * The Controller every kind runs: the operator's workers, reconcile timeout and metrics, and a standby
+ * that keeps its queue empty (the start enqueues every key cached by `informers`).
+ */
+export function newController(
+  deps: Pick<SetupDeps<unknown>, "config" | "log" | "clock" | "queueMetrics" | "controllerMetrics">,
+  name: string,
+  reconcile: Reconciler,
+  informers: readonly Informer[],
+  extra: Pick<ControllerOptions, "rateLimiter"> = {},
+): Controller {
+  return new Controller({
+    name,
+    reconcile,
+    logger: deps.log,
+    clock: deps.clock,
+    maxConcurrentReconciles: deps.config.workers,
+    reconcileTimeoutMs: deps.config.reconcileTimeoutMs,
+    queueMetrics: deps.queueMetrics,
+    metrics: deps.controllerMetrics,
+    initialKeys: () => informers.flatMap((i) => i.keys()),
+    ...extra,
+  });
 }

@@ -1,8 +1,8 @@
 // Wires the RestoreRequest controller into a manager: its informers, its reconciler on the shared
 // frame, its event handlers. operator.ts calls this and nothing else for the kind.
 import { RestoreRequestKind } from "../../crds/restorerequest.ts";
-import { Controller } from "../../runtime/controller.ts";
-import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
+import type { Controller } from "../../runtime/controller.ts";
+import { enqueueOwnKey, watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
 import type { RestoreArm } from "./facts.ts";
 import { BUSY_RECHECK_MS, createRestoreRequestReconciler } from "./reconciler.ts";
 
@@ -27,16 +27,7 @@ export function setupRestoreRequestController(manager: SetupManager, deps: Setup
     // A busy target is looked at again no later than a stalled object.
     busyRecheckMs: Math.min(cfg.stalledRecheckMs, BUSY_RECHECK_MS),
   });
-  const controller = new Controller({
-    name: CONTROLLER_NAME,
-    reconcile,
-    logger: deps.log,
-    clock: deps.clock,
-    maxConcurrentReconciles: cfg.workers,
-    reconcileTimeoutMs: cfg.reconcileTimeoutMs,
-    queueMetrics: deps.queueMetrics,
-    metrics: deps.controllerMetrics,
-  });
+  const controller = newController(deps, CONTROLLER_NAME, reconcile, informers);
   enqueueOwnKey(informers, controller);
   manager.addController(controller);
   return controller;

@@ -6,8 +6,8 @@ import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import { SnapshotScheduleKind } from "../../crds/snapshotschedule.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import type { ExecPort } from "../../kube/exec.ts";
-import { Controller } from "../../runtime/controller.ts";
-import { enqueueOwnKey, watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
+import type { Controller } from "../../runtime/controller.ts";
+import { enqueueOwnKey, watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
 import { promScheduleMetrics } from "./metrics.ts";
 import { createSnapshotScheduleReconciler, type ScheduleArm } from "./reconciler.ts";
 
@@ -38,16 +38,7 @@ export function setupSnapshotScheduleController(manager: SetupManager, deps: Set
     ...(deps.exec ? { exec: deps.exec } : {}),
     log: deps.log,
   });
-  const controller = new Controller({
-    name: CONTROLLER_NAME,
-    reconcile,
-    logger: deps.log,
-    clock: deps.clock,
-    maxConcurrentReconciles: cfg.workers,
-    reconcileTimeoutMs: cfg.reconcileTimeoutMs,
-    queueMetrics: deps.queueMetrics,
-    metrics: deps.controllerMetrics,
-  });
+  const controller = newController(deps, CONTROLLER_NAME, reconcile, informers);
   enqueueOwnKey(informers, controller);
   const wake = (o: KubeObject): void => {
     const key = parentKey(o);

@@ -4,8 +4,8 @@ import type { Registry } from "prom-client";
 import { parseComputeSnapshotId } from "../../azure/ids.ts";
 import type { ComputeSnapshotsPort } from "../../azure/ports/computeSnapshots.ts";
 import { Informer } from "../../kube/informer.ts";
-import { Controller } from "../../runtime/controller.ts";
-import { watch, type SetupDeps, type SetupManager } from "../common/setup.ts";
+import type { Controller } from "../../runtime/controller.ts";
+import { watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
 import { promVerifierMetrics } from "./metrics.ts";
 import { HandleReads, type ReadHandle } from "./reads.ts";
 import { createVerifierReconciler } from "./reconciler.ts";
@@ -48,18 +48,7 @@ export function setupVerifier(manager: SetupManager, deps: SetupDeps<VerifierArm
     random: Math.random,
     ...(deps.registry ? { metrics: promVerifierMetrics(deps.registry) } : {}),
   });
-  const controller = new Controller({
-    name: VERIFIER_NAME,
-    reconcile,
-    logger: deps.log,
-    clock: deps.clock,
-    maxConcurrentReconciles: cfg.workers,
-    reconcileTimeoutMs: cfg.reconcileTimeoutMs,
-    queueMetrics: deps.queueMetrics,
-    metrics: deps.controllerMetrics,
-    // A standby keeps a warm cache and an empty queue; the leader starts from every cached key.
-    initialKeys: () => snapshots.informers.flatMap((i) => i.keys()),
-  });
+  const controller = newController(deps, VERIFIER_NAME, reconcile, snapshots.informers);
   const all = () => snapshots.informers.flatMap((i) => i.list());
   const h = verifierHandlers((k) => controller.enqueue(k), all);
   for (const inf of snapshots.informers) inf.addHandler(h.snapshots);
