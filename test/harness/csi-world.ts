@@ -51,6 +51,57 @@ export interface CsiWorld {
   stop(): Promise<void>;
 }
 
+/**
+ * An Azure disk in the emulator and a static PV for it (volumeHandle = its ARM id) bound to a PVC
+ * with `labels`; waits until Bound. `create` makes cluster-scoped objects (the caller deletes them).
+ */
+export async function bindClaim(
+  w: {
+    admin: KubeClient;
+    emu: RunningEmulator;
+    create(rt: ResourceType, obj: KubeObject): Promise<unknown>;
+    /** Where the disk goes; default the CSI world's subscription, group and region. */
+    where?: { subscriptionId: string; resourceGroup: string; location: string };
+  },
+  ns: string,
+  claim: string,
+  labels: Record<string, string> = {},
+): Promise<{ diskId: string }> {
+  const where = w.where ?? { subscriptionId: CSI_SUB, resourceGroup: CSI_RG, location: CSI_LOC };
+  const disk = await computeClient(w.emu, where.subscriptionId).disks.createOrUpdate(
+    where.resourceGroup,
+    `disk-${ns}-${claim}`,
+    { location: where.location, sku: { name: "Premium_LRS" }, diskSizeGB: 10, creationData: { createOption: "Empty" } },
+    FAST_POLL,
+  );
+  const diskId = disk.id ?? "";
+  const pv = `pv-${ns}-${claim}`;
+  await w.create(pvType, {
+    apiVersion: "v1",
+    kind: "PersistentVolume",
+    metadata: { name: pv },
+    spec: {
+      capacity: { storage: "10Gi" },
+      accessModes: ["ReadWriteOnce"],
+      persistentVolumeReclaimPolicy: "Retain",
+      storageClassName: "",
+      claimRef: { namespace: ns, name: claim },
+      csi: { driver: DRIVER, volumeHandle: diskId, fsType: "ext4" },
+    },
+  });
+  await w.admin.create(pvcType, {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: claim, namespace: ns, labels },
+    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "", volumeName: pv },
+  });
+  await eventually(
+    async () => ((await w.admin.get(pvcType, ns, claim)) as KubeObject & { status?: { phase?: string } }).status?.phase === "Bound" || undefined,
+    `${ns}/${claim} Bound`,
+  );
+  return { diskId };
+}
+
 export async function startCsiWorld(emulator: EmulatorOptions = {}): Promise<CsiWorld> {
   // Copies and hydration long enough to be seen mid-way; the tests hold or release them explicitly.
   const emu = await startEmulator({ world: "empty", timing: { computeOperationMs: 300, copyDurationMs: 120_000, hydrationDurationMs: 60_000 }, ...emulator });
@@ -91,40 +142,7 @@ export async function startCsiWorld(emulator: EmulatorOptions = {}): Promise<Csi
     storageClass,
     create,
     getVs,
-    async boundClaim(ns, claim = "data") {
-      const disk = await computeClient(emu, CSI_SUB).disks.createOrUpdate(
-        CSI_RG,
-        `disk-${ns}-${claim}`,
-        { location: CSI_LOC, sku: { name: "Premium_LRS" }, diskSizeGB: 10, creationData: { createOption: "Empty" } },
-        FAST_POLL,
-      );
-      const diskId = disk.id ?? "";
-      const pv = `pv-${ns}-${claim}`;
-      await create(pvType, {
-        apiVersion: "v1",
-        kind: "PersistentVolume",
-        metadata: { name: pv },
-        spec: {
-          capacity: { storage: "10Gi" },
-          accessModes: ["ReadWriteOnce"],
-          persistentVolumeReclaimPolicy: "Retain",
-          storageClassName: "",
-          claimRef: { namespace: ns, name: claim },
-          csi: { driver: DRIVER, volumeHandle: diskId, fsType: "ext4" },
-        },
-      });
-      await admin.create(pvcType, {
-        apiVersion: "v1",
-        kind: "PersistentVolumeClaim",
-        metadata: { name: claim, namespace: ns },
-        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "", volumeName: pv },
-      });
-      await eventually(
-        async () => ((await admin.get(pvcType, ns, claim)) as KubeObject & { status?: { phase?: string } }).status?.phase === "Bound" || undefined,
-        `${ns}/${claim} Bound`,
-      );
-      return { diskId };
-    },
+    boundClaim: (ns, claim = "data") => bindClaim({ admin, emu, create }, ns, claim),
     async volumeSnapshot(ns, name, opts = {}) {
       await admin.create(vsType, {
         apiVersion: "snapshot.storage.k8s.io/v1",

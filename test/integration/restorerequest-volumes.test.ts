@@ -10,9 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import type { Condition } from "../../src/conditions/conditions.ts";
 import { RestoreRequestKind, type RestoreRequest } from "../../src/crds/restorerequest.ts";
 import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
-import { computeClient, FAST_POLL } from "../contract/helpers/arm-clients.ts";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { startCsiPath, type CsiPath } from "../harness/csi.ts";
+import { bindClaim } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig, namespaceType } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
 import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
@@ -122,28 +122,7 @@ async function operatorFor(namespaces: string[]): Promise<void> {
 
 /** A PVC bound to a static PV over an emulator disk (the volume to back up). */
 async function boundClaim(ns: string, claim: string): Promise<void> {
-  const disk = await computeClient(emu, SUB).disks.createOrUpdate(RG, `disk-${ns}-${claim}`, { location: LOC, sku: { name: "Premium_LRS" }, diskSizeGB: 10, creationData: { createOption: "Empty" } }, FAST_POLL);
-  const pv = `pv-${ns}-${claim}`;
-  await create(pvType, {
-    apiVersion: "v1",
-    kind: "PersistentVolume",
-    metadata: { name: pv },
-    spec: {
-      capacity: { storage: "10Gi" },
-      accessModes: ["ReadWriteOnce"],
-      persistentVolumeReclaimPolicy: "Retain",
-      storageClassName: "",
-      claimRef: { namespace: ns, name: claim },
-      csi: { driver: DRIVER, volumeHandle: disk.id ?? "", fsType: "ext4" },
-    },
-  });
-  await admin.create(pvcType, {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name: claim, namespace: ns },
-    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "", volumeName: pv },
-  });
-  await eventually(async () => ((await admin.get(pvcType, ns, claim)) as Pvc).status?.phase === "Bound" || undefined, `${ns}/${claim} Bound`);
+  await bindClaim({ admin, emu, create, where: { subscriptionId: SUB, resourceGroup: RG, location: LOC } }, ns, claim);
 }
 
 /**

@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { SnapshotScheduleKind, type SnapshotSchedule } from "../../src/crds/snapshotschedule.ts";
 import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
-import { computeClient, FAST_POLL } from "../contract/helpers/arm-clients.ts";
 import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { startCsiPath, type CsiPath } from "../harness/csi.ts";
+import { bindClaim } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
 
@@ -20,7 +20,6 @@ const LOC = "westeurope";
 const DRIVER = "disk.csi.azure.com";
 const ssch = SnapshotScheduleKind.resource;
 const core = (plural: string, kind: string, namespaced = true): ResourceType => ({ group: "", version: "v1", plural, kind, namespaced });
-const pvType = core("persistentvolumes", "PersistentVolume", false);
 const pvcType = core("persistentvolumeclaims", "PersistentVolumeClaim");
 const snap = (plural: string, kind: string, namespaced: boolean): ResourceType => ({ group: "snapshot.storage.k8s.io", version: "v1", plural, kind, namespaced });
 const vsType = snap("volumesnapshots", "VolumeSnapshot", true);
@@ -65,35 +64,11 @@ const verifierRuns = (op: InProcessOperator): boolean => op.operator.registry.ge
 
 /** An Azure disk and a static PV for it, bound to a labelled PVC. */
 async function boundClaim(ns: string, claim: string, labels: Record<string, string>): Promise<string> {
-  const disk = await computeClient(emu, SUB).disks.createOrUpdate(
-    RG,
-    `disk-${ns}-${claim}`,
-    { location: LOC, sku: { name: "Premium_LRS" }, diskSizeGB: 10, creationData: { createOption: "Empty" } },
-    FAST_POLL,
-  );
-  const pv = `pv-${ns}-${claim}`;
-  await admin.create(pvType, {
-    apiVersion: "v1",
-    kind: "PersistentVolume",
-    metadata: { name: pv },
-    spec: {
-      capacity: { storage: "10Gi" },
-      accessModes: ["ReadWriteOnce"],
-      persistentVolumeReclaimPolicy: "Retain",
-      storageClassName: "",
-      claimRef: { namespace: ns, name: claim },
-      csi: { driver: DRIVER, volumeHandle: disk.id ?? "", fsType: "ext4" },
-    },
-  });
-  clusterScoped.push([pvType, pv]);
-  await admin.create(pvcType, {
-    apiVersion: "v1",
-    kind: "PersistentVolumeClaim",
-    metadata: { name: claim, namespace: ns, labels },
-    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "10Gi" } }, storageClassName: "", volumeName: pv },
-  });
-  await eventually(async () => ((await admin.get(pvcType, ns, claim)) as KubeObject & { status?: { phase?: string } }).status?.phase === "Bound" || undefined, `${ns}/${claim} Bound`);
-  return disk.id ?? "";
+  const own = async (rt: ResourceType, obj: KubeObject): Promise<void> => {
+    await admin.create(rt, obj);
+    clusterScoped.push([rt, obj.metadata.name]);
+  };
+  return (await bindClaim({ admin, emu, create: own, where: { subscriptionId: SUB, resourceGroup: RG, location: LOC } }, ns, claim, labels)).diskId;
 }
 
 async function get(ns: string, name: string): Promise<SnapshotSchedule> {
