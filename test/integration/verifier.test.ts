@@ -77,7 +77,11 @@ describe("VolumeSnapshot verification through the real CSI controllers", () => {
     const lag = Date.now() - released;
     console.log(`[verify] verified ${lag} ms after the copy reached 100 % (poll interval ${POLL})`);
     expect(lag).toBeLessThan(2_000 * 1.2 + 1_500);
-    const reasons = await eventReasons(ns, "nightly");
+    // The Event follows the annotation patch that the test just saw: wait for it rather than race it.
+    const reasons = await eventually(async () => {
+      const r = await eventReasons(ns, "nightly");
+      return r.includes("SnapshotVerified") ? r : undefined;
+    }, "the SnapshotVerified event");
     expect(reasons).toEqual(expect.arrayContaining(["VerificationWaiting", "SnapshotVerified"]));
     // None once verified.
     const after = handleGets(handle);
