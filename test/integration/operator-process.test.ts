@@ -53,13 +53,20 @@ describe("operator process", () => {
     const slow = emu.control.addFault({ method: "PUT", path: `/snapshots/${ns}`, action: { kind: "delay", ms: 400 } });
     const kills: number[] = [];
     const readyAtKill: number[] = [];
-    const armCalls = (): number => emu.control.countRequests({ path: `/snapshots/${ns}` });
+    // Any call into the snapshots collection counts: once every object is Ready a new process only
+    // LISTs the resource group to verify them, and never GETs or PUTs one of ours by name.
+    const armCalls = (): number => emu.control.countRequests({ path: `ContainerService/snapshots($|/${ns})` });
     for (let round = 0; round < 4; round++) {
       const before = armCalls();
       const p = start({ "watch-namespaces": ns, workers: "2" });
       // Kill at a random point after this process started talking to ARM: mid-GET, mid-PUT, or
       // between the PUT and the status write.
-      await eventually(async () => (armCalls() > before ? true : undefined), "the operator's first ARM call", 30_000, 20);
+      // All Ready already (earlier processes finished): its first call may be a periodic LIST that
+      // comes later, so the kill goes ahead once the process has started instead.
+      const started = (): boolean => readFileSync(p.logFile, "utf8").includes("starting aksnap");
+      const firstCall = async (): Promise<true | undefined> =>
+        armCalls() > before || (started() && (await readyCount(ns)) === N) ? true : undefined;
+      await eventually(firstCall, "the operator's first ARM call", 60_000, 20);
       const after = Math.floor(Math.random() * 900);
       kills.push(after);
       await new Promise((r) => setTimeout(r, after));
