@@ -70,7 +70,9 @@ export function decidePods(fits: readonly PodFit[], restored: readonly string[],
   const want = `a running pod that matches the podSelector and mounts a restored PVC (${restored.join(", ")})`;
   const since = Date.parse(waitingSince);
   const leftMs = (Number.isFinite(since) ? since : now.getTime()) + waitSeconds * 1000 - now.getTime();
-  if (leftMs > 0) return { kind: "wait", leftMs, message: `waiting for ${want}, ${Math.ceil(leftMs / 1000)}s left${seen}` };
+  // The deadline, not a countdown: the message (and so status) changes only when the pods do.
+  const until = rfc3339(new Date(now.getTime() + leftMs));
+  if (leftMs > 0) return { kind: "wait", leftMs, message: `waiting until ${until} for ${want}${seen}` };
   return { kind: "noPods", message: `no ${want} within waitForPodSeconds (${waitSeconds}s)${seen}`.slice(0, 1024) };
 }
 

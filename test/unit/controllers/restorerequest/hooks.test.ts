@@ -92,11 +92,11 @@ describe("decidePods", () => {
     const d = decidePods([], [], since, at(0), 600);
     expect(d).toEqual({ kind: "noPods", message: "no PVC was restored (every volume was Skipped), so no pod mounts one" });
   });
-  it("says which pods matched and why they do not qualify, and how long is left", () => {
+  it("says which pods matched and why they do not qualify, and until when it waits (no countdown: status changes only with the pods)", () => {
     const d = decidePods([podFit(pod({ phase: "Pending" }), hook("c"), restored), podFit(pod({ name: "old", claims: ["x"] }), hook("c"), restored)], ["data"], since, at(10), 600);
     expect(d).toMatchObject({ kind: "wait", leftMs: 590_000 });
     expect(d.kind === "wait" ? d.message : "").toBe(
-      "waiting for a running pod that matches the podSelector and mounts a restored PVC (data), 590s left; matching: db-0 is Pending, old mounts none of the restored PVCs",
+      "waiting until 2026-11-28T10:10:00Z for a running pod that matches the podSelector and mounts a restored PVC (data); matching: db-0 is Pending, old mounts none of the restored PVCs",
     );
   });
   it("a NoPods message fits status (1024 characters) with many pods", () => {
