@@ -150,12 +150,15 @@ describe("RestoreRequest hooks on a real node", () => {
     expect(checked.status?.hookProgress).toEqual({ done: 2 });
     expect(reason(checked, "Ready")).toBe("RestoreSucceeded");
     expect(checked.status?.conditions?.find((c) => c.type === "Ready")?.message).toContain("lenient failed (onError Continue");
-    const ce = await eventsOf("checked");
+    // The last Event is recorded just after the status write that ended the request: wait for it.
+    const ce = await eventually(async () => {
+      const evs = await eventsOf("checked");
+      return evs.some((e) => e.reason === "RestoreSucceeded") ? evs : undefined;
+    }, "checked: RestoreSucceeded event", 30_000, 250);
     expect(ce).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ type: "Warning", reason: "HookFailed", message: expect.stringContaining("post hook lenient in app-checked: Failed (exit 1") }),
         expect.objectContaining({ type: "Normal", reason: "HookSucceeded", message: expect.stringContaining("post hook verify in app-checked: Succeeded (exit 0") }),
-        expect.objectContaining({ reason: "RestoreSucceeded" }),
       ]),
     );
 
@@ -170,9 +173,11 @@ describe("RestoreRequest hooks on a real node", () => {
     const kept = (await w.admin.get(pvcType, ns, failing.status?.volumes?.[0]?.pvc ?? "")) as KubeObject & { status?: { phase?: string } };
     expect(kept.metadata.deletionTimestamp).toBeUndefined();
     expect(kept.status?.phase).toBe("Bound");
-    const fe = await eventsOf("failing");
+    const fe = await eventually(async () => {
+      const evs = await eventsOf("failing");
+      return evs.some((e) => e.type === "Warning" && e.reason === "RestoreFailed" && e.message.includes("post hook verify Failed")) ? evs : undefined;
+    }, "failing: RestoreFailed event", 30_000, 250);
     expect(fe.some((e) => e.type === "Warning" && e.reason === "HookFailed" && e.message.includes("exit 1"))).toBe(true);
-    expect(fe.some((e) => e.type === "Warning" && e.reason === "RestoreFailed" && e.message.includes("post hook verify Failed"))).toBe(true);
 
     // nobody: no pod matched within waitForPodSeconds → NoPods, reported (Event), recorded (Continue).
     expect(nobody.status?.phase).toBe("Succeeded");
