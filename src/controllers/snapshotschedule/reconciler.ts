@@ -50,6 +50,7 @@ import {
   volumeResult,
   type ScheduleRef,
 } from "./children.ts";
+import { describeResult } from "../hooks/run.ts";
 import { failed as hookFailed, hooksOf, hookVerdict, MAX_HOOK_RESULTS, runHook } from "./hooks.ts";
 import { ChildReasons, EventReasons, Reasons } from "./reasons.ts";
 import { planRetention, type SnapshotRecord } from "./retention.ts";
@@ -478,9 +479,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         ? await runHook({ client: deps.client, exec: deps.exec, now: deps.now }, ns, hook, phase, ctx.signal)
         : [{ name: hook.name, phase, durationMs: 0, result: "Failed" as const, message: "the operator has no pods/exec port" }];
       for (const r of rs) {
-        const what = `run ${run.id}: ${phase} hook ${r.name}${r.pod ? ` in ${r.pod}` : ""}: ${r.result}`;
-        const detail = r.exitCode !== undefined ? ` (exit ${r.exitCode}, ${r.durationMs} ms)` : r.message ? ` (${r.message})` : "";
-        notes.push({ type: hookFailed(r) ? "Warning" : "Normal", reason: hookFailed(r) ? EventReasons.HookFailed : EventReasons.HookSucceeded, message: what + detail });
+        notes.push({ type: hookFailed(r) ? "Warning" : "Normal", reason: hookFailed(r) ? EventReasons.HookFailed : EventReasons.HookSucceeded, message: describeResult(r, `run ${run.id}: `) });
       }
       const failure = run.hookFailure ?? hookVerdict(hook, phase, rs);
       hookPending = true;
