@@ -177,7 +177,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   );
   if (opts.node) kubeletClientCert(certDir);
 
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  // Held together: a port freed by one freePort() call can be the next call's answer.
+  const [etcdPort, peerPort, apiPort] = await freePorts(3);
   const procs: Proc[] = [];
   const etcdUrl = `http://127.0.0.1:${etcdPort}`;
   const etcd = startProc("etcd", tools.etcd, [

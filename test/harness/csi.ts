@@ -12,7 +12,7 @@ import type { CsiCall } from "../csi-driver/driver.ts";
 import type { CopyHold, CopyState } from "../csi-driver/data.ts";
 import type { SnapshotBehaviour } from "../csi-driver/logic.ts";
 import { setRemoteBehaviour } from "../csi-driver/control.ts";
-import { cacheDir, freePort } from "./control-plane.ts";
+import { cacheDir, freePorts } from "./control-plane.ts";
 import { startProc, stopProc, type Proc } from "./procs.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -152,7 +152,9 @@ export async function startCsiPath(opts: CsiPathOptions): Promise<CsiPath> {
     // Each serves metrics on a loopback port once it is up (the sidecars only after they reached
     // the driver over the socket): that is the readiness signal.
     const common = ["--kubeconfig", opts.kubeconfigPath, "--leader-election=false", `--retry-interval-start=500ms`, `--retry-interval-max=${retryMax}`];
-    const ports = { sc: await freePort(), snap: await freePort(), prov: await freePort() };
+    // Held together: a port freed by one freePort() call can be the next call's answer.
+    const [sc0, snap0, prov0] = await freePorts(3);
+    const ports = { sc: sc0, snap: snap0, prov: prov0 };
     const sc = startProc("snapshot-controller", tools.snapshotController, [...common, `--http-endpoint=127.0.0.1:${ports.sc}`], dir);
     procs.push(sc);
     const snap = startProc("csi-snapshotter", tools.snapshotter, [

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
 import type { KubeClient } from "../../src/kube/client.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
-import { freePort } from "../harness/control-plane.ts";
+import { freePorts } from "../harness/control-plane.ts";
 import { buildImage, hostNetwork, podman, removePodmanBridge, type BuiltImage } from "../harness/image.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
@@ -61,7 +61,7 @@ describe("operator image", () => {
   it("runs as 65532 with a read-only root: a NodePoolSnapshot goes Ready, probes and metrics answer, SIGTERM exits 0", async () => {
     const t0 = Date.now();
     const ns = await createNamespace(kubeConfig(), "image");
-    const [metrics, health] = [await freePort(), await freePort()];
+    const [metrics, health] = await freePorts(2); // held together: two freePort() calls can return the same port
     const args = operatorArgs(
       { kubeconfig: "/config/operator.kubeconfig", armEndpoint: emu.url, armCaFile: "/config/arm-ca.pem", subscriptionId: DEMO_SUBSCRIPTION_ID },
       { "watch-namespaces": ns, "metrics-bind-address": `127.0.0.1:${metrics}`, "health-probe-bind-address": `127.0.0.1:${health}`, "log-level": "info" },

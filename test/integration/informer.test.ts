@@ -44,7 +44,9 @@ describe("informer on the shared control plane", () => {
     await inf.start(ac.signal);
     expect(await inf.waitForSync()).toBe(true);
     expect(seen.adds).toEqual(["a=1"]);
-    await new Promise((r) => setTimeout(r, 2500)); // outlive at least two server-side timeouts
+    // Outlive at least two server-side timeouts: counted, since on a loaded machine each re-watch
+    // can take long enough that a fixed 2.5 s sees only one.
+    await eventually(async () => (inf.stats.watches >= 3 ? true : undefined), "two watch restarts", 30_000, 50);
     await client.mergePatch(configMaps, ns, "a", { data: { value: "2" } });
     await client.create(configMaps, cm(ns, "b", "1"));
     await client.delete(configMaps, ns, "a");

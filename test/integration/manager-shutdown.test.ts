@@ -3,7 +3,9 @@
 // SIGTERM stops new work, lets the in-flight reconcile finish, releases the lease and the process
 // exits on its own (nothing left holding the event loop); a second signal exits at once.
 import { spawn, type ChildProcess } from "node:child_process";
-import { dirname, resolve } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import { afterEach, describe, expect, inject, it } from "vitest";
@@ -15,6 +17,7 @@ const src = (p: string): string => pathToFileURL(resolve(repoRoot, "src", p)).hr
 
 // The child program: what main.ts will do, cut down to the runtime and one informer.
 const program = `
+import { existsSync } from "node:fs";
 import { pino } from "pino";
 import { KubeConfig, CoordinationV1Api } from "@kubernetes/client-node";
 import { KubeClient, objectKey } from "${src("kube/client.ts")}";
@@ -31,7 +34,7 @@ const log = pino({ level: "info" });
 const kc = new KubeConfig();
 kc.loadFromFile(process.env.KUBECONFIG_PATH);
 const namespace = process.env.NS;
-const reconcileMs = Number(process.env.RECONCILE_MS);
+const releaseFile = process.env.RELEASE_FILE;
 const clock = new SystemClock();
 const informer = new Informer(new KubeClient(kc), { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true }, { namespace, labelSelector: "aksnap.io/test=shutdown" });
 const controller = new Controller({
@@ -40,7 +43,8 @@ const controller = new Controller({
   clock,
   reconcile: async (key, ctx) => {
     ctx.log.info({ event: "reconcile-start" }, "start");
-    await clock.sleep(reconcileMs); // deliberately ignores ctx.signal: a slow ARM call
+    // Deliberately ignores ctx.signal: a slow ARM call, which answers once the test creates the file.
+    while (!existsSync(releaseFile)) await clock.sleep(50);
     ctx.log.info({ event: "reconcile-done" }, "done");
     return done();
   },
@@ -83,10 +87,11 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
 
-function startChild(ns: string, reconcileMs: number): Child {
+/** `releaseFile`: the in-flight reconcile finishes once it exists (never, if the test never writes it). */
+function startChild(ns: string, releaseFile: string): Child {
   const proc = spawn(process.execPath, ["--input-type=module", "-e", program], {
     cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG_PATH: inject("kubeconfig"), NS: ns, RECONCILE_MS: String(reconcileMs) },
+    env: { ...process.env, KUBECONFIG_PATH: inject("kubeconfig"), NS: ns, RELEASE_FILE: releaseFile },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(proc);
@@ -127,7 +132,10 @@ describe("manager process shutdown on signals", () => {
   it("SIGTERM: readiness fails, the in-flight reconcile finishes, the lease is released, the process exits by itself", async () => {
     const kc = kubeConfig();
     const ns = await createNamespace(kc, "manager-sigterm");
-    const child = startChild(ns, 2_000);
+    // The reconcile lasts until the test has seen readiness fail: with a fixed 2 s, a slow machine
+    // could finish it, release the lease and exit before the readyz request, which then is refused.
+    const release = join(mkdtempSync(join(tmpdir(), "aksnap-shutdown-")), "release");
+    const child = startChild(ns, release);
     const elected = await waitFor(child, "elected");
     await new KubeClient(kc).create(
       { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },
@@ -142,6 +150,7 @@ describe("manager process shutdown on signals", () => {
     const ready = await fetch(`http://127.0.0.1:${String(elected["port"])}/readyz?verbose`);
     expect(ready.status).toBe(500);
     expect(await ready.text()).toContain("[-]shutdown failed: shutting down");
+    writeFileSync(release, "");
 
     const exit = await child.exited;
     expect(exit).toEqual({ code: 0, signal: null });
@@ -156,7 +165,7 @@ describe("manager process shutdown on signals", () => {
   it("a second signal during the drain exits immediately with status 1", async () => {
     const kc = kubeConfig();
     const ns = await createNamespace(kc, "manager-sigint");
-    const child = startChild(ns, 60_000);
+    const child = startChild(ns, join(mkdtempSync(join(tmpdir(), "aksnap-shutdown-")), "never-written"));
     await waitFor(child, "elected");
     await new KubeClient(kc).create(
       { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true },

@@ -90,6 +90,8 @@ beforeAll(async () => {
     const st = (await admin.get(SnapshotScheduleKind.resource, ns, "nightly")).status as { lastRun?: { phase: string } } | undefined;
     return st?.lastRun?.phase === "Succeeded" ? true : undefined;
   }, "the schedule's run to succeed", 90_000);
+  // The run is counted after its status write and that write's Event: a status seen is not yet a count.
+  await eventually(async () => ((await op.metric("aksnap_schedule_runs_total", { phase: "Succeeded" })) > 0 ? true : undefined), "the run counted", 30_000);
 });
 
 afterAll(async () => {

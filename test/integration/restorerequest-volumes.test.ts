@@ -180,10 +180,16 @@ describe("RestoreRequest volumes", () => {
     await boundClaim(ns, "data");
     await snapshotOf(ns, "data", "nightly", "verified");
     const before = (await admin.get(pvcType, ns, "data")).metadata.resourceVersion;
+    const disksBefore = new Set(emu.control.listResources("disk").map((r) => r.id));
     await admin.create(rrType, rr(ns, "restore", { from: { volumeSnapshotName: "nightly" }, storageClassName: STORAGE_CLASS, conflictPolicy: "Rename" }));
+    // Hold the new disk's hydration at 40 %: left to run, its 8 s could be over before a loaded
+    // machine's provisioner, binder and operator got to look, and Hydrating would never be seen.
+    const restored = await eventually(async () => emu.control.listResources("disk").find((r) => !disksBefore.has(r.id))?.id, "the restored disk", 120_000, 20);
+    emu.control.setCompletion(restored, { percent: 40, frozen: true });
     const hydrating = await waitFor(ns, "restore", "a volume Hydrating", (o) => o.status?.volumes?.[0]?.phase === "Hydrating" && (o.status.volumes[0].completionPercent ?? 100) < 100);
     expect(hydrating.status?.phase).toBe("Running");
     expect(cond(hydrating, "Reconciling")?.reason).toBe("RestoringVolumes");
+    emu.control.setCompletion(restored, { percent: 100 });
     const o = await waitFor(ns, "restore", "Succeeded", phase("Succeeded"));
     expect(o.status?.volumes).toEqual([expect.objectContaining({ pvc: "data-restored", sourcePvc: "data", volumeSnapshot: "nightly", phase: "Succeeded", completionPercent: 100 })]);
     expect(kstatus(await admin.get(rrType, ns, "restore")).status).toBe("Current");

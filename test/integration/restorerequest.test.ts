@@ -135,6 +135,14 @@ async function eventReasons(ns: string, name: string): Promise<string[]> {
   return list.items.map((e) => String(e.reason));
 }
 
+/** The Event of a status transition is recorded after that status write: a seen status may be ahead of it. */
+async function eventuallyReasons(ns: string, name: string, want: string[]): Promise<string[]> {
+  return eventually(async () => {
+    const r = await eventReasons(ns, name);
+    return want.every((w) => r.includes(w)) ? r : undefined;
+  }, `${ns}/${name} events ${want.join(", ")}`);
+}
+
 const armWrites = (pathPart?: string): Array<{ method: string; path: string; route: string; status: number }> =>
   emu.control.requests().filter((r) => WRITES.has(r.method) && (pathPart === undefined || r.path.toLowerCase().includes(pathPart.toLowerCase())));
 
@@ -191,8 +199,7 @@ describe("RestoreRequest node-pool modes", () => {
     expect((pool.properties.tags as Record<string, string>)["aksnap.io-restore"]).toBe(`${ns}/restore`);
     const puts = armWrites("/agentPools/restored");
     expect(puts.map((p) => `${p.method} ${p.status}`)).toEqual(["PUT 201"]);
-    const reasons = await eventReasons(ns, "restore");
-    expect(reasons).toEqual(expect.arrayContaining(["PreflightPassed", "OperationStarted", "RestoreSucceeded"]));
+    await eventuallyReasons(ns, "restore", ["PreflightPassed", "OperationStarted", "RestoreSucceeded"]);
 
     // The spec is immutable (CEL).
     await expect(admin.mergePatch(rrType, ns, "restore", { spec: { nodePool: { count: 3 } } })).rejects.toThrow(/immutable/);
@@ -322,7 +329,7 @@ describe("RestoreRequest preflight: a failed rule writes nothing to ARM", () => 
     expect(o.status?.preflight?.find((c) => c.name === rule)?.result).toBe("Failed");
     expect(o.status?.completedAt).toBeDefined();
     await expectKstatus(ns, "pf", "Failed");
-    expect(await eventReasons(ns, "pf")).toContain("PreflightFailed");
+    await eventuallyReasons(ns, "pf", ["PreflightFailed"]);
     // A little longer than a recheck: a terminal Failed is never retried and never writes.
     await new Promise((r) => setTimeout(r, 2500));
     expect(armWrites()).toEqual([]);
@@ -370,7 +377,7 @@ describe("RestoreRequest LRO outcomes", () => {
     expect(cond(o, "Stalled")?.message).toContain("standardDDSv5Family Cores quota");
     expect(o.status?.nodePool?.error).toMatchObject({ code: "QuotaExceeded" });
     await expectKstatus(ns, "quota", "Failed");
-    expect(await eventReasons(ns, "quota")).toContain("RestoreFailed");
+    await eventuallyReasons(ns, "quota", ["RestoreFailed"]);
     // One-shot: the failure is not retried.
     await new Promise((r) => setTimeout(r, 2500));
     expect(armWrites("/agentPools/quotapool")).toHaveLength(1);
@@ -418,11 +425,13 @@ describe("RestoreRequest LRO outcomes", () => {
     emu.control.setTiming({ agentPoolOperationMs: 4000 });
     emu.control.clearRequests();
     // ARM takes the PUT but answers late: the process dies before it hears back.
-    emu.control.addFault({ method: "PUT", path: "/agentPools/lostpool", times: 1, action: { kind: "delay", ms: 3000 } });
+    const late = emu.control.addFault({ method: "PUT", path: "/agentPools/lostpool", times: 1, action: { kind: "delay", ms: 5000 } });
     await admin.create(rrType, rrObject(ns, "lost", { snapshotId: snapshot, mode: "CreateNodePool", target: { resourceGroup: RG, clusterName: DEMO_CLUSTER, agentPoolName: "lostpool" }, count: 1 }));
     const first = spawn(ns);
     await waitFor(ns, "lost", "Running", (o) => o.status?.phase === "Running");
-    await new Promise((r) => setTimeout(r, 1000));
+    // Kill once ARM holds the PUT (a fixed 1 s after Running could come before the preflight's reads
+    // were done and the PUT sent, and then nothing is orphaned).
+    await eventually(async () => ((emu.control.faults().find((f) => f.id === late)?.hits ?? 0) > 0 ? true : undefined), "the PUT held by ARM", 30_000, 20);
     first.child.kill("SIGKILL");
     await first.exited;
     const before = await get(ns, "lost");
@@ -434,6 +443,6 @@ describe("RestoreRequest LRO outcomes", () => {
     await second.exited;
     expect(o.status?.nodePool?.provisioningState).toBe("Succeeded");
     expect(armWrites("/agentPools/lostpool")).toHaveLength(1);
-    expect(await eventReasons(ns, "lost")).toContain("OperationResumed");
+    await eventuallyReasons(ns, "lost", ["OperationResumed"]);
   });
 });

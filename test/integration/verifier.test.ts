@@ -9,12 +9,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/client.ts";
 import { coreEventType, CSI_SUB, startCsiWorld, vsClassType, vscType, vsType, type CsiWorld } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
-import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
 
 const POLL = "2s";
 let w: CsiWorld;
 let env: OperatorEnv;
 let running: InProcessOperator | undefined;
+const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
   w = await startCsiWorld();
@@ -24,6 +25,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
   await w?.stop();
 });
 
@@ -73,10 +75,12 @@ describe("VolumeSnapshot verification through the real CSI controllers", () => {
 
     w.emu.control.setCompletion(handle, { percent: 100 });
     const released = Date.now();
+    const getsAtRelease = handleGets(handle);
     await verification(ns, "nightly", { "aksnap.io/verified": "true" }, 30_000);
     const lag = Date.now() - released;
     console.log(`[verify] verified ${lag} ms after the copy reached 100 % (poll interval ${POLL})`);
-    expect(lag).toBeLessThan(2_000 * 1.2 + 1_500);
+    // Within one poll, counted in polls rather than ms: a loaded machine stretches the time, not the count.
+    expect(handleGets(handle) - getsAtRelease).toBe(1);
     // The Event follows the annotation patch that the test just saw: wait for it rather than race it.
     const reasons = await eventually(async () => {
       const r = await eventReasons(ns, "nightly");
@@ -98,7 +102,8 @@ describe("VolumeSnapshot verification through the real CSI controllers", () => {
     const a = await verification(ns, "nightly", { "aksnap.io/verification": "Failed" });
     expect(a["aksnap.io/verification-reason"]).toBe("CopyFailed");
     expect(a["aksnap.io/verification-message"]).toContain("CopySourceNotFound");
-    expect(await eventReasons(ns, "nightly")).toContain("VerificationFailed");
+    // The Event is recorded after the annotation patch the test just saw: wait for it rather than race it.
+    await eventually(async () => ((await eventReasons(ns, "nightly")).includes("VerificationFailed") ? true : undefined), "the VerificationFailed event");
   });
 
   it("a VolumeSnapshotContent status.error (the driver's CreateSnapshot failed) fails with that error", async () => {
@@ -151,7 +156,9 @@ describe("VolumeSnapshot verification through the real CSI controllers", () => {
     await eventually(async () => ((await w.admin.tryGet(vsType, ns, "nightly")) === null ? true : undefined), "VolumeSnapshot gone");
     const before = handleGets(handle);
     await new Promise((r) => setTimeout(r, 6_000));
-    expect(handleGets(handle)).toBe(before);
+    // A poll that read the snapshot from the cache just before the delete reached it may still land
+    // after `before`; polling on would be three GETs in 6 s.
+    expect(handleGets(handle) - before).toBeLessThanOrEqual(1);
   });
 
   it("another driver is NotVerifiable; an unlabelled foreign snapshot is left alone", async () => {
@@ -192,10 +199,12 @@ describe("an operator restart while 20 snapshots wait", () => {
     w.emu.control.clearRequests();
     const extra = { "watch-namespaces": ns, "verification-poll-interval": "4s" };
     const first = spawnOperator(env, extra);
+    procs.push(first);
     for (let i = 0; i < 20; i++) await verification(ns, `s${i}`, { "aksnap.io/verification-reason": "CopyInProgress" });
     first.child.kill("SIGKILL");
     await first.exited;
     const second = spawnOperator(env, extra);
+    procs.push(second);
     try {
       await new Promise((r) => setTimeout(r, 6_000));
       for (const h of handles) w.emu.control.setCompletion(h, { percent: 100 });
