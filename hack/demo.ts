@@ -113,7 +113,8 @@ async function main(): Promise<number> {
     say("3/8 Starting the ARM emulator with the demo AKS cluster (aks-demo in westeurope: systempool, userpool)…");
     const readyFile = join(demoDir, "emulator.json");
     const emuLog = createWriteStream(join(demoDir, "emulator.log"));
-    const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile, "--copy-ms", once ? "12000" : "40000"], { stdio: ["ignore", "pipe", "pipe"] });
+    // --once (the test): a copy long enough that a loaded machine still shows it mid-way (12 s was not).
+    const emu = spawn(process.execPath, [join(repoRoot, "test/emulator/main.ts"), "--port", "0", "--world", "demo", "--write-ca", join(demoDir, "arm-ca.pem"), "--ready-file", readyFile, "--copy-ms", once ? "25000" : "40000"], { stdio: ["ignore", "pipe", "pipe"] });
     emu.stdout?.pipe(emuLog);
     emu.stderr?.pipe(emuLog);
     children.push(emu);
