@@ -80,6 +80,14 @@ async function eventsOf(ns: string, name: string): Promise<Array<{ reason: strin
   return list.items.map((e) => ({ reason: String(e.reason), type: String(e.type), message: String(e.message) }));
 }
 
+/** The object's events once one has `reason`: they are sent in the background, after the status write. */
+async function eventsOnceThere(ns: string, name: string, reason: string): Promise<Array<{ reason: string; type: string; message: string }>> {
+  return eventually(async () => {
+    const evs = await eventsOf(ns, name);
+    return evs.some((e) => e.reason === reason) ? evs : undefined;
+  }, `${ns}/${name} event ${reason}`);
+}
+
 describe("NodePoolSnapshot", () => {
   it("creates the ARM snapshot and mirrors every read-only property; kstatus Current", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-happy");
@@ -110,7 +118,7 @@ describe("NodePoolSnapshot", () => {
     const calls = emu.control.requests().filter((r) => r.route !== "control");
     console.log(`[nps] ARM calls to create one snapshot: ${calls.length} (${calls.map((c) => `${c.method} ${c.route}`).join(", ")})`);
     expect(calls.filter((c) => c.method === "PUT")).toHaveLength(1);
-    expect((await eventsOf(ns, "backup")).map((e) => e.reason)).toContain("SnapshotCreated");
+    expect((await eventsOnceThere(ns, "backup", "SnapshotCreated")).map((e) => e.reason)).toContain("SnapshotCreated");
   });
 
   it("creating one snapshot costs the apiserver a finalizer patch, ONE status write and one Event (no Reconciling write before a fast PUT)", async () => {
@@ -129,7 +137,7 @@ describe("NodePoolSnapshot", () => {
     await informer.stopped();
     // Before: finalizer, status (Reconciling/Creating), status (Ready): 3 updates and 2 reconciles.
     expect(updates).toEqual(["finalizer", "status"]);
-    expect((await eventsOf(ns, "frugal")).map((e) => e.reason)).toEqual(["SnapshotCreated"]);
+    expect((await eventsOnceThere(ns, "frugal", "SnapshotCreated")).map((e) => e.reason)).toEqual(["SnapshotCreated"]);
   });
 
   it("shows Reconciling (kstatus InProgress) while the ARM write is in flight", async () => {
@@ -157,7 +165,7 @@ describe("NodePoolSnapshot", () => {
     const before = emu.control.countRequests({ path: "nosuchpool" });
     await new Promise((r) => setTimeout(r, 3000));
     expect(emu.control.countRequests({ path: "nosuchpool" })).toBe(before);
-    const ev = await eventsOf(ns, "ghost");
+    const ev = await eventsOnceThere(ns, "ghost", "SourceAgentPoolNotFound");
     expect(ev.find((e) => e.reason === "SourceAgentPoolNotFound")?.type).toBe("Warning");
   });
 
@@ -246,7 +254,7 @@ describe("NodePoolSnapshot", () => {
     const tags = (emu.control.getResource(id)?.tags ?? {}) as Record<string, string>;
     expect(tags).toMatchObject({ team: "platform", purpose: "template" });
     expect(tags["aksnap.io-owner"]).toBeUndefined();
-    expect((await eventsOf(ns, "golden")).map((e) => e.reason)).toContain("SnapshotAdopted");
+    expect((await eventsOnceThere(ns, "golden", "SnapshotAdopted")).map((e) => e.reason)).toContain("SnapshotAdopted");
     await admin.delete(nps, ns, "golden");
     await eventually(async () => ((await admin.tryGet(nps, ns, "golden")) ? undefined : true), "object gone");
     expect(emu.control.getResource(id)).toBeDefined();
@@ -346,7 +354,7 @@ describe("NodePoolSnapshot ownership: never a write to a snapshot that is not ou
     await gone(ns, "grab");
     expect(writesTo("golden-userpool")).toEqual([]);
     expect(emu.control.getResource(id)?.tags).toEqual({ golden: "true" });
-    expect((await eventsOf(ns, "grab")).map((e) => e.reason)).toContain("SnapshotNameConflict");
+    expect((await eventsOnceThere(ns, "grab", "SnapshotNameConflict")).map((e) => e.reason)).toContain("SnapshotNameConflict");
   });
 
   it("two objects in two namespaces with the same snapshot name: the second is Stalled and never writes or deletes the first's", async () => {
