@@ -123,7 +123,7 @@ describe("NodePoolSnapshot", () => {
 
   it("creating one snapshot costs the apiserver a finalizer patch, ONE status write and one Event (no Reconciling write before a fast PUT)", async () => {
     const ns = await createNamespace(kubeConfig(), "nps-writes");
-    await operatorFor(ns);
+    const op = await operatorFor(ns);
     const updates: string[] = [];
     const watching = new AbortController();
     const informer = new Informer(admin, nps, { namespace: ns });
@@ -138,6 +138,8 @@ describe("NodePoolSnapshot", () => {
     // Before: finalizer, status (Reconciling/Creating), status (Ready): 3 updates and 2 reconciles.
     expect(updates).toEqual(["finalizer", "status"]);
     expect((await eventsOnceThere(ns, "frugal", "SnapshotCreated")).map((e) => e.reason)).toEqual(["SnapshotCreated"]);
+    // One reconcile: the echoes of our own finalizer patch and status write do not start another.
+    expect(await op.metric("controller_runtime_reconcile_total", { controller: "nodepoolsnapshot" })).toBe(1);
   });
 
   it("shows Reconciling (kstatus InProgress) while the ARM write is in flight", async () => {
