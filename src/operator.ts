@@ -127,7 +127,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
     controllerMetrics: promControllerMetrics(registry),
   };
   setupNodePoolSnapshotController(manager, shared);
-  // Hooks exec through the websocket client of @kubernetes/client-node, loaded on first use.
+  // Hooks (schedules' and restores') exec through the websocket client of @kubernetes/client-node, loaded on first use.
   const exec = kubeExec(async () => {
     const { KubeConfig } = await import("@kubernetes/client-node");
     const k = new KubeConfig();
@@ -137,7 +137,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   });
   setupSnapshotScheduleController(manager, { ...shared, registry, exec });
   setupVerifier(manager, { ...shared, registry });
-  setupRestoreRequestController(manager, shared);
+  setupRestoreRequestController(manager, { ...shared, exec });
   promLeaderGauge(registry, () => manager.isLeader());
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);

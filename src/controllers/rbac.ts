@@ -4,7 +4,8 @@
 // its folder's rules here.
 import { eventRules, type PolicyRule } from "./common/rbac.ts";
 import { nodePoolSnapshotRules } from "./nodepoolsnapshot/rbac.ts";
-import { hookRules, snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
+import { hookRules } from "./hooks/rbac.ts";
+import { snapshotScheduleRules } from "./snapshotschedule/rbac.ts";
 import { restoreRequestRules } from "./restorerequest/rbac.ts";
 import { verifierRules } from "./volumesnapshot/rbac.ts";
 
@@ -13,7 +14,7 @@ export type { PolicyRule } from "./common/rbac.ts";
 /** Cluster-wide rules (ClusterRole). */
 export const clusterRules: PolicyRule[] = [...nodePoolSnapshotRules, ...snapshotScheduleRules, ...verifierRules, ...restoreRequestRules, ...eventRules];
 
-/** Opt-in rules (chart value hooks.enabled): exec into the pods that SnapshotSchedule hooks select. */
+/** Opt-in rules (chart value hooks.enabled): exec into the pods that SnapshotSchedule and RestoreRequest hooks select. */
 export const optionalHookRules: PolicyRule[] = hookRules;
 
 /** Rules in the operator's own namespace (Role): the leader-election Lease. */

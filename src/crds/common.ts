@@ -150,14 +150,18 @@ export const LabelSelectorRequirementSchema = withRules(
   ],
 );
 
-export const LabelSelectorSchema = Type.Object(
-  {
-    matchLabels: Type.Optional(stringMap({ description: "Labels a PVC must all carry.", maxProperties: 32, maxValueLength: 63 })),
-    matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema, { maxItems: 16, description: "Requirements a PVC must all meet." })),
-  },
-  { description: "A Kubernetes label selector; an empty selector selects everything." },
-);
-export type LabelSelector = Static<typeof LabelSelectorSchema>;
+/** A metav1.LabelSelector whose descriptions name what it selects ("PVC", "pod"): one shape, one type. */
+export const labelSelectorSchema = (what: string) =>
+  Type.Object(
+    {
+      matchLabels: Type.Optional(stringMap({ description: `Labels a ${what} must all carry.`, maxProperties: 32, maxValueLength: 63 })),
+      matchExpressions: Type.Optional(Type.Array(LabelSelectorRequirementSchema, { maxItems: 16, description: `Requirements a ${what} must all meet.` })),
+    },
+    { description: "A Kubernetes label selector; an empty selector selects everything." },
+  );
+export const PvcSelectorSchema = labelSelectorSchema("PVC");
+export const PodSelectorSchema = labelSelectorSchema("pod");
+export type LabelSelector = Static<ReturnType<typeof labelSelectorSchema>>;
 
 // ---------------------------------------------------------------------------------------------
 // Status pieces

@@ -6,6 +6,7 @@ import { RestoreRequestKind, type RestoreRequest } from "./restorerequest.ts";
 import { SnapshotScheduleKind, type SnapshotSchedule } from "./snapshotschedule.ts";
 
 export * from "./common.ts";
+export * from "./hooks.ts";
 export * from "./kind.ts";
 export * from "./names.ts";
 export * from "./nodepoolsnapshot.ts";

@@ -14,6 +14,7 @@ import {
   SubscriptionId,
   VmSize,
 } from "./common.ts";
+import { HookResultSchema, hookList, hookSchema, MAX_HOOK_RESULTS } from "./hooks.ts";
 import { defineKind, type Resource } from "./kind.ts";
 import { dateTime, has, jsonEqual, matching, stringEnum, stringMap, withRules } from "./schema.ts";
 import { RUN_REF_REGEX } from "./shapes.ts";
@@ -176,11 +177,43 @@ export const VolumeRestoreSchema = withRules(
 );
 export type VolumeRestore = Static<typeof VolumeRestoreSchema>;
 
+export const DEFAULT_WAIT_FOR_POD_SECONDS = 600;
+/** A hook whose exec a restart interrupted runs once more; interrupted again, it counts as Failed. */
+export const MAX_HOOK_ATTEMPTS = 2;
+export const MAX_WAIT_FOR_POD_SECONDS = 3600;
+
+export const RestoreHookSchema = hookSchema({
+  where: "every pod in this namespace that the selector matches, that mounts a restored PVC and whose container is running",
+  onFail: "the RestoreRequest ends Failed and the hooks after it do not run (the restored PVCs stay).",
+});
+
+export const RestoreHooksSchema = Type.Object(
+  {
+    post: hookList(
+      RestoreHookSchema,
+      "once every restored PVC is bound and hydrated, e.g. an integrity check; each waits for a pod that mounts a restored PVC (see waitForPodSeconds)",
+    ),
+    waitForPodSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_WAIT_FOR_POD_SECONDS,
+        default: DEFAULT_WAIT_FOR_POD_SECONDS,
+        description:
+          "How long each hook waits for a pod to run it in (matching podSelector, mounting a restored PVC, its container running), counted from when the hook's turn comes. " +
+          "None by then: the hook's result is NoPods, a failure subject to onError.",
+      }),
+    ),
+  },
+  { description: "Commands run in the workload's pods after the volumes are restored (e.g. a database consistency check). Needs the chart value hooks.enabled." },
+);
+export type RestoreHooks = Static<typeof RestoreHooksSchema>;
+
 export const RestoreRequestSpecSchema = withRules(
   Type.Object(
     {
       nodePool: Type.Optional(NodePoolRestoreSchema),
       volumes: Type.Optional(VolumeRestoreSchema),
+      hooks: Type.Optional(RestoreHooksSchema),
     },
     { description: "What to restore. Immutable: a RestoreRequest runs once." },
   ),
@@ -189,6 +222,16 @@ export const RestoreRequestSpecSchema = withRules(
       rule: "has(self.nodePool) || has(self.volumes)",
       message: "a RestoreRequest needs nodePool, volumes, or both",
       check: (s) => has(s, "nodePool") || has(s, "volumes"),
+    },
+    {
+      rule: "!has(self.hooks) || has(self.volumes)",
+      message: "hooks run in pods that mount the restored PVCs: they need spec.volumes (a node-pool restore has no PVC to run them against)",
+      check: (s) => !has(s, "hooks") || has(s, "volumes"),
+    },
+    {
+      rule: "!has(self.hooks) || !has(self.volumes) || !has(self.volumes.waitForHydration) || self.volumes.waitForHydration",
+      message: "hooks run once the restored PVCs are bound and hydrated: they need volumes.waitForHydration true (the default)",
+      check: (s) => !has(s, "hooks") || s.volumes?.waitForHydration !== false,
     },
   ],
   [
@@ -225,6 +268,30 @@ export const VolumeRestoreStatusSchema = Type.Object({
   message: Type.Optional(Type.String({ maxLength: 4096 })),
 });
 export type VolumeRestoreStatus = Static<typeof VolumeRestoreStatusSchema>;
+
+export const HookProgressSchema = Type.Object(
+  {
+    done: Type.Integer({ minimum: 0, description: "How many of spec.hooks.post have an outcome; a restarted operator goes on after them." }),
+    current: Type.Optional(
+      Type.Object(
+        {
+          name: Type.String({ maxLength: 63, description: "The hook whose turn it is." }),
+          waitingSince: dateTime("When its turn came: its wait for a pod (waitForPodSeconds) counts from here."),
+          attempt: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HOOK_ATTEMPTS, description: "Set just before the exec: 1, or 2 when a restart interrupted the first." })),
+          execToken: Type.Optional(
+            Type.String({
+              maxLength: 64,
+              description: "Written before the exec; a process that finds one it did not write knows an exec may have been cut off (operator restart) and runs the hook once more.",
+            }),
+          ),
+          startedAt: Type.Optional(dateTime("When the exec of this attempt was armed.")),
+        },
+        { description: "The hook in progress: waiting for a pod, or (with execToken) executing." },
+      ),
+    ),
+  },
+  { description: "Where the restore's hooks are: the next one, and whether its exec may be in flight." },
+);
 
 export const RestoreRequestStatusSchema = Type.Object(
   {
@@ -270,10 +337,13 @@ export const RestoreRequestStatusSchema = Type.Object(
     volumes: Type.Optional(
       Type.Array(VolumeRestoreStatusSchema, { maxItems: 1000, "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["pvc"], description: "One entry per new PVC." }),
     ),
+    hooks: Type.Optional(Type.Array(HookResultSchema, { maxItems: MAX_HOOK_RESULTS, description: "Outcomes of spec.hooks.post, per hook and pod, in the order they ran." })),
+    hookProgress: Type.Optional(HookProgressSchema),
   },
   { description: "What the operator observed; written only by the operator." },
 );
 export type RestoreRequestStatus = Static<typeof RestoreRequestStatusSchema>;
+export type HookProgress = Static<typeof HookProgressSchema>;
 
 export const RestoreRequestKind = defineKind({
   kind: "RestoreRequest",
@@ -288,6 +358,7 @@ export const RestoreRequestKind = defineKind({
   printerColumns: [
     { name: "Phase", type: "string", jsonPath: ".status.phase" },
     { name: "Mode", type: "string", jsonPath: ".spec.nodePool.mode" },
+    { name: "Hooks", type: "integer", jsonPath: ".status.hookProgress.done", priority: 1 },
     { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
     { name: "Started", type: "date", jsonPath: ".status.startedAt", priority: 1 },
     { name: "Completed", type: "date", jsonPath: ".status.completedAt", priority: 1 },

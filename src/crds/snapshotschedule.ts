@@ -1,7 +1,8 @@
 // SnapshotSchedule (ssch): cron-driven snapshot runs over node pools, PVCs and tagged Azure disks,
 // with retention that only ever counts verified snapshots.
 import Type, { type Static } from "typebox";
-import { ConditionsSchema, LabelSelectorSchema, Location, ObjectName, ObservedGeneration, ResourceGroupName, SubscriptionId, Tags } from "./common.ts";
+import { ConditionsSchema, PvcSelectorSchema, Location, ObjectName, ObservedGeneration, ResourceGroupName, SubscriptionId, Tags } from "./common.ts";
+import { HookResultSchema, hookList, hookSchema, MAX_HOOK_RESULTS } from "./hooks.ts";
 import { defineKind, type Resource } from "./kind.ts";
 import { AgentPoolSourceSchema, DeletionPolicySchema } from "./nodepoolsnapshot.ts";
 import { dateTime, has, jsonEqual, matching, setOf, stringEnum, stringMap, withRules } from "./schema.ts";
@@ -31,56 +32,18 @@ export const NodePoolSnapshotTemplateSchema = Type.Object(
 );
 export type NodePoolSnapshotTemplate = Static<typeof NodePoolSnapshotTemplateSchema>;
 
-export const DEFAULT_HOOK_TIMEOUT_SECONDS = 30;
-export const MAX_HOOK_TIMEOUT_SECONDS = 600;
+export const ScheduleHookSchema = hookSchema({
+  where: "every running pod the selector matches in the schedule's namespace",
+  onFail: "a failing pre hook fails the run before any snapshot is taken (the post hooks still run); a failing post hook marks the run Failed.",
+});
 
-export const HookSchema = Type.Object(
-  {
-    name: withRules(Type.String({ minLength: 1, maxLength: 63, description: "Names the hook in status and Events; unique within its list." }), [
-      matching("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "hook name must be a DNS label: lower-case letters, digits and '-'"),
-    ]),
-    podSelector: LabelSelectorSchema,
-    container: Type.Optional(ObjectName("Container to run the command in. Default: the pod's first container.")),
-    command: Type.Array(Type.String({ maxLength: 4096 }), {
-      minItems: 1,
-      maxItems: 64,
-      description: 'argv, run without a shell (e.g. ["fsfreeze", "--freeze", "/data"]); a shell only if you name one: ["sh", "-c", "..."].',
-    }),
-    timeoutSeconds: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        maximum: MAX_HOOK_TIMEOUT_SECONDS,
-        default: DEFAULT_HOOK_TIMEOUT_SECONDS,
-        description: "The exec is abandoned after this long and the hook counts as TimedOut.",
-      }),
-    ),
-    onError: Type.Optional(
-      stringEnum(["Continue", "Fail"] as const, {
-        default: "Fail",
-        description: "Fail: a failing pre hook fails the run before any snapshot is taken. Continue: the failure is recorded and the run goes on.",
-      }),
-    ),
-  },
-  { description: "A command run in every pod the selector matches (in the schedule's namespace), through the apiserver's pods/exec." },
-);
-export type Hook = Static<typeof HookSchema>;
-
-const hookList = (when: string) =>
-  Type.Optional(
-    withRules(Type.Array(HookSchema, { minItems: 1, maxItems: 16, description: `Hooks run in order ${when}.` }), [
-      {
-        rule: "self.all(a, self.exists_one(b, b.name == a.name))",
-        message: "hook names must be unique within a list",
-        check: (xs) => xs.every((a) => xs.filter((b) => b.name === a.name).length === 1),
-      },
-    ]),
-  );
+const hooks = (when: string) => Type.Optional(hookList(ScheduleHookSchema, when));
 
 export const HooksSchema = withRules(
   Type.Object(
     {
-      pre: hookList("before a run's snapshots are created (e.g. flush and freeze)"),
-      post: hookList("once the snapshots are created, and whenever the pre hooks ran, even if they or the snapshots failed (e.g. thaw)"),
+      pre: hooks("before a run's snapshots are created (e.g. flush and freeze)"),
+      post: hooks("once the snapshots are created, and whenever the pre hooks ran, even if they or the snapshots failed (e.g. thaw)"),
     },
     { description: "Application-consistent snapshots: commands run in pods before and after the snapshots. Needs the chart value hooks.enabled." },
   ),
@@ -90,7 +53,7 @@ export type Hooks = Static<typeof HooksSchema>;
 
 export const VolumeTemplateSchema = Type.Object(
   {
-    pvcSelector: LabelSelectorSchema,
+    pvcSelector: PvcSelectorSchema,
     volumeSnapshotClassName: Type.Optional(ObjectName("VolumeSnapshotClass for the children. Default: the cluster's default class for the PVC's driver.")),
     hooks: Type.Optional(HooksSchema),
   },
@@ -274,22 +237,6 @@ export const TargetResultSchema = Type.Object(
 );
 export type TargetResult = Static<typeof TargetResultSchema>;
 
-export const HookResultSchema = Type.Object(
-  {
-    name: Type.String({ maxLength: 63 }),
-    phase: stringEnum(["pre", "post"] as const, { description: "Before or after the snapshots." }),
-    pod: Type.Optional(Type.String({ maxLength: 253, description: "The pod the command ran in (absent for NoPods)." })),
-    container: Type.Optional(Type.String({ maxLength: 63 })),
-    exitCode: Type.Optional(Type.Integer({ description: "The command's exit code, when it exited." })),
-    outputTail: Type.Optional(Type.String({ maxLength: 2048, description: "The last lines (up to 20) of stdout and stderr." })),
-    durationMs: Type.Integer({ minimum: 0 }),
-    result: stringEnum(["Succeeded", "Failed", "TimedOut", "NoPods"] as const, { description: "NoPods: the selector matched no running pod (a failure)." }),
-    message: Type.Optional(Type.String({ maxLength: 1024 })),
-  },
-  { description: "One hook's outcome in one pod." },
-);
-export type HookResult = Static<typeof HookResultSchema>;
-
 export const RunStatusSchema = Type.Object(
   {
     id: withRules(Type.String({ maxLength: 12 }), [matching(RUN_ID_REGEX, "run ids are the scheduled time in UTC, YYYYMMDDHHmm")]),
@@ -301,7 +248,7 @@ export const RunStatusSchema = Type.Object(
     verified: Type.Integer({ minimum: 0, description: "Children verified." }),
     failed: Type.Integer({ minimum: 0, description: "Children failed." }),
     results: Type.Optional(Type.Array(TargetResultSchema, { maxItems: 1000, description: "Per-child results." })),
-    hooks: Type.Optional(Type.Array(HookResultSchema, { maxItems: 256, description: "Hook outcomes, in the order they ran." })),
+    hooks: Type.Optional(Type.Array(HookResultSchema, { maxItems: MAX_HOOK_RESULTS, description: "Hook outcomes, in the order they ran." })),
     hooksDone: Type.Optional(
       Type.Object(
         { pre: Type.Integer({ minimum: 0 }), post: Type.Integer({ minimum: 0 }) },

@@ -3,7 +3,7 @@
 // subresource, patch types and watch streams are explicit — exactly what an operator must get right.
 import https from "node:https";
 import http from "node:http";
-import { classifyStatus, KubeApiError } from "./errors.ts";
+import { classifyStatus, KubeApiError, withRequest } from "./errors.ts";
 import type { KubeAuth } from "./kubeconfig.ts";
 
 /** Where a kind lives in the API. */
@@ -282,7 +282,7 @@ export class KubeClient {
         }
         const code = res.statusCode ?? 0;
         if (code >= 200 && code < 300) resolve(body);
-        else reject(classifyStatus(code, body, res.headers["retry-after"] as string | undefined));
+        else reject(withRequest(classifyStatus(code, body, res.headers["retry-after"] as string | undefined), method, path));
       });
     });
   }
@@ -418,7 +418,7 @@ export class KubeClient {
           } catch {
             body = undefined;
           }
-          reject(classifyStatus(code, body));
+          reject(withRequest(classifyStatus(code, body), "WATCH", path));
         });
         return;
       }

@@ -39,6 +39,12 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** No event or bookmark for this long → close the watch and re-watch. Default 150 s (DEFAULT_INACTIVITY_TIMEOUT_MS). */
   inactivityTimeoutMs?: number;
+  /**
+   * The kind comes from an add-on that a cluster may lack (the CSI snapshot CRDs): a 404 on LIST means
+   * "not served", the informer counts as synced with an empty cache (the operator starts; controllers
+   * that need the kind see none) and re-lists every backoff.maxMs until the API appears.
+   */
+  optional?: boolean;
   /** Applied to every object before it is stored; default stripManagedFields. Must not mutate its input. */
   transform?: (obj: KubeObject) => KubeObject;
   log?: InformerLogger;
@@ -126,6 +132,7 @@ export class Informer {
   private readonly store = new Map<string, KubeObject>();
   private readonly handlers: InformerHandler[] = [];
   private synced = false;
+  private absent = false;
   private syncWaiters: Array<() => void> = [];
   private running: Promise<void> | undefined;
   private lastResourceVersion = "";
@@ -153,6 +160,11 @@ export class Informer {
 
   hasSynced(): boolean {
     return this.synced;
+  }
+
+  /** True while an optional kind's API is not served (its last LIST answered 404). */
+  notServed(): boolean {
+    return this.absent;
   }
 
   /**
@@ -244,6 +256,12 @@ export class Informer {
           await fail({ resourceVersion: this.lastResourceVersion }, "watch resourceVersion expired (410 Gone); re-listing");
           continue;
         }
+        if (this.opts.optional === true && e instanceof KubeApiError && e.kind === "notFound") {
+          needList = true; // a watch that 404s: the CRD was removed
+          this.markAbsent();
+          await sleep(backoff.maxMs, signal);
+          continue;
+        }
         this.stats.errors++;
         await fail({ err: String(e) }, "list/watch failed; retrying");
       }
@@ -322,10 +340,24 @@ export class Informer {
     }
     for (const [key, obj] of [...this.store]) if (!seen.has(key)) this.remove(obj);
     this.lastResourceVersion = res.resourceVersion;
-    if (!this.synced) {
-      this.synced = true;
-      for (const w of this.syncWaiters.splice(0)) w();
-    }
+    if (this.absent) this.log.info({ informer: this.name }, "API is served now; watching it");
+    this.absent = false;
+    this.markSynced();
+  }
+
+  /** An optional kind's API is not served: nothing of it exists (objects cached before are gone). */
+  private markAbsent(): void {
+    if (!this.absent) this.log.warn({ informer: this.name }, "API not served by this cluster (404); features that need it stay idle until it is installed");
+    this.absent = true;
+    for (const obj of [...this.store.values()]) this.remove(obj);
+    this.lastResourceVersion = "";
+    this.markSynced();
+  }
+
+  private markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    for (const w of this.syncWaiters.splice(0)) w();
   }
 
   private upsert(raw: KubeObject, transformed = false): void {

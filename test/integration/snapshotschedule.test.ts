@@ -144,6 +144,31 @@ describe("SnapshotSchedule", () => {
     expect((await admin.list(nps, ns)).items).toHaveLength(2);
   });
 
+  it("a disk create answered 429 with Retry-After: the run retries after ARM's wait, not at the next 5 s poll", async () => {
+    const ns = await createNamespace(kubeConfig(), "ssch-429");
+    const mark = `t-${ns}`;
+    makeDisk(`${ns}-a`, { backup: mark });
+    emu.control.setBehaviour({ copyProgress: "allIncremental" });
+    await operatorFor(ns);
+    const puts = (): Array<{ time: string; status: number }> => emu.control.requests({ method: "PUT", path: `Microsoft\\.Compute/snapshots/${ns}-a` });
+    const reads = (): number =>
+      emu.control.countRequests({ method: "GET", path: "Microsoft\\.Compute/disks$" }) + emu.control.countRequests({ method: "GET", path: `Microsoft\\.Compute/snapshots/${ns}-a` });
+    emu.control.addFault({ method: "PUT", path: `Microsoft\\.Compute/snapshots/${ns}-a`, times: 1, action: { kind: "throttle", retryAfterSeconds: 15 } });
+    await admin.create(
+      ssch,
+      schedule(ns, "disks", { template: { disks: { resourceGroups: [DEMO_NODE_RESOURCE_GROUP], matchTags: { backup: mark }, snapshotResourceGroup: DEMO_SNAPSHOT_RESOURCE_GROUP } } }, { "aksnap.io/run-requested-at": "go" }),
+    );
+    await eventually(async () => (puts().some((p) => p.status === 429) ? true : undefined), "the create throttled", 30_000);
+    const readsAtThrottle = reads();
+    await waitFor(ns, "disks", "run Succeeded", lastPhase("Succeeded"), 60_000);
+    const [first, second] = puts();
+    const gapMs = Date.parse(second?.time ?? "") - Date.parse(first?.time ?? "");
+    console.log(`[ssch-429] create retried ${gapMs} ms after the 429 (Retry-After 15 s); ${reads() - readsAtThrottle} reads after the 429`);
+    expect(first?.status).toBe(429);
+    expect(gapMs).toBeGreaterThanOrEqual(14_500); // before: the next 5 s poll sent it again
+    expect(puts()).toHaveLength(2);
+  });
+
   it("disk targets: incremental snapshots tagged; held at 40 % → not Succeeded; released → Succeeded within one poll", async () => {
     const ns = await createNamespace(kubeConfig(), "ssch-disk");
     const mark = `t-${ns}`;

@@ -8,12 +8,13 @@
 import type { Readiness } from "../../conditions/conditions.ts";
 import { applyReadiness, findCondition, type Condition } from "../../conditions/conditions.ts";
 import { objectKey, type CallOptions, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
-import { isKubeError } from "../../kube/errors.ts";
+import { isKubeError, KubeApiError } from "../../kube/errors.ts";
 import type { EventKind, EventRecorder } from "../../kube/events.ts";
 import { addFinalizer, hasFinalizer, isDeleting, removeFinalizer } from "../../kube/finalizers.ts";
 import { writeStatus } from "../../kube/status.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { conflict, done, requeueAfter, retry, terminal, type ReconcileResult } from "../../runtime/result.ts";
+import { stalledVerdict } from "./arm.ts";
 import { CommonReasons } from "./reasons.ts";
 
 export interface EventNote {
@@ -114,8 +115,12 @@ export function composeStatus<S extends BaseStatus>(fields: S, prev: BaseStatus 
   return { ...fields, observedGeneration: generation, conditions: applyReadiness(prev?.conditions ?? [], readiness, generation, now) };
 }
 
+/** How often an object stalled on a kind the cluster does not serve looks again (a CRD installed later). */
+export const NOT_SERVED_RECHECK_MS = 5 * 60_000;
+
 export function defaultFromThrown<X>(error: unknown): Verdict<X> {
   const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof KubeApiError && error.notServed) return stalledVerdict(CommonReasons.APINotServed, message, NOT_SERVED_RECHECK_MS);
   return { readiness: { state: "progressing", reason: CommonReasons.ReconcileError, message }, result: retry(error) };
 }
 

@@ -12,4 +12,6 @@ export const CommonReasons = {
   InvalidSpec: "InvalidSpec",
   ResourceGroupNotFound: "ResourceGroupNotFound",
   ArmRequestRejected: "ArmRequestRejected",
+  /** The cluster does not serve a kind the object needs (the CSI snapshot CRDs); rechecked. */
+  APINotServed: "APINotServed",
 } as const;

@@ -36,10 +36,20 @@ export interface WatchedKind {
   cache: { get(key: string): KubeObject | undefined };
 }
 
-export function watch(manager: SetupManager, deps: Pick<SetupDeps<unknown>, "client" | "config" | "log">, rt: ResourceType): WatchedKind {
+export function watch(
+  manager: SetupManager,
+  deps: Pick<SetupDeps<unknown>, "client" | "config" | "log">,
+  rt: ResourceType,
+  opts: { optional?: boolean } = {},
+): WatchedKind {
   const nss = deps.config.watchNamespaces.length > 0 ? deps.config.watchNamespaces : [undefined];
   const informers = nss.map(
-    (ns) => new Informer(deps.client, rt, { ...(ns ? { namespace: ns } : {}), log: deps.log.child({ informer: rt.plural, namespace: ns ?? "*" }) }),
+    (ns) =>
+      new Informer(deps.client, rt, {
+        ...opts,
+        ...(ns ? { namespace: ns } : {}),
+        log: deps.log.child({ informer: rt.plural, namespace: ns ?? "*" }),
+      }),
   );
   for (const inf of informers) manager.addSource(inf);
   return {

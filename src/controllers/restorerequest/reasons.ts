@@ -12,6 +12,7 @@ export const Reasons = {
   OperationInProgress: "OperationInProgress",
   TargetBusy: "TargetBusy",
   RestoringVolumes: "RestoringVolumes",
+  RunningHooks: "RunningHooks",
   // Stalled=True (phase Failed) — the preflight rules' reasons
   ScopeNotAllowed: "ScopeNotAllowed",
   SnapshotNotReady: "SnapshotNotReady",
@@ -31,6 +32,8 @@ export const Reasons = {
   SnapshotNotVerified: "SnapshotNotVerified",
   PVCAlreadyExists: "PVCAlreadyExists",
   VolumeRestoreFailed: "VolumeRestoreFailed",
+  // Stalled=True (phase Failed) — hooks
+  HookFailed: "HookFailed",
 } as const;
 
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
@@ -43,6 +46,9 @@ export const EventReasons = {
   OperationResumed: "OperationResumed",
   TargetBusy: "TargetBusy",
   VolumeProgress: "VolumeProgress",
+  HookSucceeded: "HookSucceeded",
+  HookFailed: "HookFailed", // Warning: exited non-zero, timed out, could not run, or found no pod (NoPods)
+  HookRerun: "HookRerun", // Warning: a restart cut its exec off; it runs once more
   Succeeded: "RestoreSucceeded",
   Failed: "RestoreFailed", // Warning
 } as const;

@@ -23,11 +23,13 @@ import {
 } from "../../crds/restorerequest.ts";
 import type { KubeClient, KubeObject } from "../../kube/client.ts";
 import type { EventRecorder } from "../../kube/events.ts";
+import type { ExecPort } from "../../kube/exec.ts";
 import type { ReconcileContext, Reconciler } from "../../runtime/controller.ts";
 import { done, requeueAfter, retry, terminal } from "../../runtime/result.ts";
 import { armOutcome } from "../common/arm.ts";
 import { createFrame, type StepOutcome, type Verdict } from "../common/frame.ts";
 import { gatherFacts, ReadFailed, resolveTarget, type RestoreArm, type Target } from "./facts.ts";
+import { HookMemory, restoredPvcs, stepHooks } from "./hooks.ts";
 import { runPreflight, type PreflightVerdict } from "./preflight.ts";
 import { EventReasons, Reasons } from "./reasons.ts";
 import { isTerminal, statusFields, type StatusExtra } from "./status.ts";
@@ -38,6 +40,8 @@ import { newClusterSpec, newPoolSpec, observeTarget, type ObservedTarget, type S
 export const OPERATION_POLL_MS = 3_000;
 /** How soon a busy target (someone else's operation) or a snapshot still being made is looked at again. */
 export const BUSY_RECHECK_MS = 30_000;
+/** How often a hook waiting for its pod (the workload starting on the restored PVC) looks again. */
+export const HOOK_POD_POLL_MS = 2_000;
 
 export interface RestoreRequestDeps {
   client: KubeClient;
@@ -55,6 +59,10 @@ export interface RestoreRequestDeps {
   stalledRecheckMs: number;
   operationPollMs?: number;
   busyRecheckMs?: number;
+  /** pods/exec for spec.hooks; absent, every hook fails "no pods/exec port" (reported, never skipped). */
+  exec?: ExecPort;
+  /** How often a hook waiting for its pod lists the pods again. */
+  hookPollMs?: number;
 }
 
 type V = Verdict<StatusExtra>;
@@ -124,6 +132,8 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
   const volumeDeps: VolumeDeps = { client: deps.client, disks: deps.arm.disks, allowedScopes: deps.allowedScopes, snapshotWaitExpired };
   /** An ARM error that is not a verdict on the restore (throttled, outage): retried, phase unchanged. */
   const armRetry = (e: ArmError, doing: string): V => armOutcome<StatusExtra>(e, doing, policy);
+  const hookMemory = new HookMemory();
+  const hookDeps = { client: deps.client, exec: deps.exec, now: deps.now, memory: hookMemory, pollMs: deps.hookPollMs ?? HOOK_POD_POLL_MS };
 
   // --- preflight: reads only ---
 
@@ -333,6 +343,12 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
         return fail(r.reason, r.message, { volumes: r.volumes });
       case "done": {
         const message = [rr.status?.nodePool?.completedAt ? `node pool ${rr.status.nodePool.id ?? ""} restored` : undefined, r.message].filter(Boolean).join("; ");
+        const first = rr.spec.hooks?.post[0];
+        if (first) {
+          // The data is there (bound and hydrated): the hooks come next, the request is not Succeeded yet.
+          const hookProgress = { done: 0, current: { name: first.name, waitingSince: now() } };
+          return progressing(Reasons.RunningHooks, `${message}; running post hooks next`, { volumes: r.volumes, hookProgress }, requeueAfter(0), event);
+        }
         return {
           readiness: { state: "ready", reason: Reasons.RestoreSucceeded, message },
           result: done(),
@@ -343,9 +359,30 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     }
   }
 
+  async function hooksStep(rr: RestoreRequest, ctx: ReconcileContext): Promise<V> {
+    const h = await stepHooks(rr, hookDeps, ctx.signal);
+    if (h.kind === "progress") {
+      const extra: StatusExtra = { hookProgress: h.hookProgress, ...(h.hooks ? { hooks: h.hooks } : {}) };
+      return progressing(Reasons.RunningHooks, h.message, extra, requeueAfter(h.requeueMs), h.event);
+    }
+    const pvcs = restoredPvcs(rr.status?.volumes);
+    const restored = `restored PVC(s) ${pvcs.join(", ") || "none"}`;
+    if (h.phase === "Failed") return fail(Reasons.HookFailed, `${h.message}; the ${restored} are kept`, { hookProgress: h.hookProgress });
+    const message = `${restored}; ${h.message}`;
+    return {
+      readiness: { state: "ready", reason: Reasons.RestoreSucceeded, message },
+      result: done(),
+      extra: { phase: "Succeeded", completedAt: now(), hookProgress: h.hookProgress },
+      event: { type: "Normal", reason: EventReasons.Succeeded, message },
+    };
+  }
+
   async function steps(rr: RestoreRequest, ctx: ReconcileContext): Promise<StepOutcome<StatusExtra>> {
     // A RestoreRequest runs once: a terminal phase is never revisited (no ARM call, no write).
-    if (isTerminal(rr.status?.phase)) return { keep: true, result: done() };
+    if (isTerminal(rr.status?.phase)) {
+      hookMemory.forget(`${rr.metadata.namespace ?? ""}/${rr.metadata.name}`);
+      return { keep: true, result: done() };
+    }
     const call: CallOptions = { signal: ctx.signal };
     const np = rr.spec.nodePool;
     const vol = rr.spec.volumes;
@@ -355,7 +392,12 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
     const started = Date.parse(rr.status.startedAt ?? "");
     if (Number.isFinite(started) && deps.now().getTime() - started > deps.restoreDeadlineMs) {
       // Stop watching, undo nothing: an AKS operation still running may yet finish in Azure.
-      const what = rr.status.nodePool?.operation ? `the ARM operation on ${rr.status.nodePool.id ?? "the target"} is still running` : "the restore is still in progress";
+      const hookAt = rr.status.hookProgress?.current?.name;
+      const what = rr.status.nodePool?.operation
+        ? `the ARM operation on ${rr.status.nodePool.id ?? "the target"} is still running`
+        : hookAt
+          ? `post hook ${hookAt} has not finished (the restored PVCs are kept)`
+          : "the restore is still in progress";
       const { operation: _op, ...nodePool } = rr.status.nodePool ?? {};
       return fail(Reasons.DeadlineExceeded, `${what} after --restore-deadline (${Math.round(deps.restoreDeadlineMs / 1000)} s); nothing is undone: look at the target in Azure`, {
         ...(rr.status.nodePool ? { nodePool } : {}),
@@ -368,6 +410,7 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
       const nodePool = v.extra?.nodePool;
       return progressing(Reasons.RestoringVolumes, `${v.readiness.message}; restoring volumes next`, nodePool ? { nodePool } : {}, requeueAfter(0), v.event);
     }
+    if (vol && rr.spec.hooks && rr.status.hookProgress) return hooksStep(rr, ctx);
     if (vol) return volumesStep(rr, vol, call);
     return fail(Reasons.InvalidSpec, "a RestoreRequest needs nodePool, volumes, or both");
   }
@@ -378,6 +421,7 @@ export function createRestoreRequestReconciler(deps: RestoreRequestDeps): Reconc
       parse: (raw) => RestoreRequestKind.parse(raw),
       steps,
       statusFields,
+      forget: (key) => hookMemory.forget(key),
     },
     { client: deps.client, cache: deps.cache, events: deps.events, now: deps.now },
   );

@@ -13,6 +13,9 @@ export interface StatusExtra {
   nodePool?: NodePoolStatus;
   /** Replaces status.volumes (the plan and each volume's progress). */
   volumes?: RestoreRequestStatus["volumes"];
+  /** Replace status.hooks (the outcomes) and status.hookProgress. */
+  hooks?: RestoreRequestStatus["hooks"];
+  hookProgress?: RestoreRequestStatus["hookProgress"];
 }
 
 export function statusFields(prev: RestoreRequestStatus | undefined, extra: StatusExtra | undefined): RestoreRequestStatus {
@@ -24,6 +27,8 @@ export function statusFields(prev: RestoreRequestStatus | undefined, extra: Stat
   if (extra.preflight !== undefined) out.preflight = extra.preflight;
   if (extra.nodePool !== undefined) out.nodePool = extra.nodePool;
   if (extra.volumes !== undefined) out.volumes = extra.volumes;
+  if (extra.hooks !== undefined) out.hooks = extra.hooks;
+  if (extra.hookProgress !== undefined) out.hookProgress = extra.hookProgress;
   return out;
 }
 

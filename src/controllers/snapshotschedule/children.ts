@@ -7,7 +7,6 @@ import { parseAgentPoolId, type GroupResourceRef } from "../../azure/ids.ts";
 import type { ComputeSnapshotSpec } from "../../azure/ports/computeSnapshots.ts";
 import type { Readiness as CopyReadiness } from "../../azure/provisioning.ts";
 import { LABEL_RUN, LABEL_SCHEDULE, TAG_OWNER, TAG_SCHEDULE } from "../../crds/names.ts";
-import type { LabelSelector } from "../../crds/common.ts";
 import { DEFAULT_RETENTION_TAG_KEY, type DiskTemplate, type NodePoolSnapshotTemplate, type RunPhase, type TargetResult } from "../../crds/snapshotschedule.ts";
 import type { KubeObject } from "../../kube/client.ts";
 import { ANNOTATION_MESSAGE, ANNOTATION_REASON, ANNOTATION_STATE } from "../volumesnapshot/annotations.ts";
@@ -100,18 +99,8 @@ export function volumeChild(s: ScheduleRef, pvc: string, className: string | und
   } as KubeObject;
 }
 
-/** A LabelSelector as the string the API's list takes; an empty selector selects everything. */
-export function labelSelectorString(sel: LabelSelector): string {
-  const parts = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of sel.matchExpressions ?? []) {
-    const vs = (e.values ?? []).join(",");
-    if (e.operator === "In") parts.push(`${e.key} in (${vs})`);
-    else if (e.operator === "NotIn") parts.push(`${e.key} notin (${vs})`);
-    else if (e.operator === "Exists") parts.push(e.key);
-    else parts.push(`!${e.key}`);
-  }
-  return parts.join(",");
-}
+// A LabelSelector as the string a LIST takes (shared with the hooks' pod selection).
+export { labelSelectorString } from "../../kube/selectors.ts";
 
 /** Whether a disk carries every one of matchTags (names case-insensitive as in ARM, values exact). */
 export function matchesTags(tags: Readonly<Record<string, string>>, want: Readonly<Record<string, string>>): boolean {

@@ -12,13 +12,3 @@ export const snapshotScheduleRules: PolicyRule[] = [
   { apiGroups: ["snapshot.storage.k8s.io"], resources: ["volumesnapshots"], verbs: ["get", "list", "create", "delete"] },
   { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["list"] },
 ];
-
-/**
- * Hooks (spec.hooks, template.volumes.hooks) run commands in the users' pods: a power the operator
- * gets only when the chart value hooks.enabled is set, in a ClusterRole of its own.
- */
-export const hookRules: PolicyRule[] = [
-  { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
-  // The websocket exec is a GET upgrade: the apiserver checks get on pods/exec and, since 1.35, create too.
-  { apiGroups: [""], resources: ["pods/exec"], verbs: ["get", "create"] },
-];

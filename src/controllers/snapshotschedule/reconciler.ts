@@ -50,12 +50,13 @@ import {
   volumeResult,
   type ScheduleRef,
 } from "./children.ts";
+import { describeResult } from "../hooks/run.ts";
 import { failed as hookFailed, hooksOf, hookVerdict, MAX_HOOK_RESULTS, runHook } from "./hooks.ts";
 import { ChildReasons, EventReasons, Reasons } from "./reasons.ts";
 import { planRetention, type SnapshotRecord } from "./retention.ts";
 import { runId, runTime } from "./runs.ts";
 import { CronSyntaxError, decide, nextRun, validateSchedule } from "./schedule.ts";
-import { afterDecision, fieldsOf, newRuns, requeueDelay, scheduleReadiness, type ActiveRun, type Fields } from "./status.ts";
+import { afterDecision, fieldsOf, newRuns, pollDelay, requeueDelay, scheduleReadiness, type ActiveRun, type Fields, type Pace } from "./status.ts";
 import { isKnownZone } from "./zone.ts";
 
 export const FINALIZER = "aksnap.io/schedule-protection";
@@ -143,7 +144,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
   const resumable = (r: TargetResult): boolean =>
     terminal(r) || r.operation !== undefined || [ChildReasons.CopyInProgress, ChildReasons.Provisioning, ChildReasons.AccessPending].some((x) => (r.message ?? "").startsWith(`${x}:`));
 
-  async function observeRun(obj: SnapshotSchedule, run: ActiveRun, prev: readonly TargetResult[], call: CallOptions): Promise<TargetResult[]> {
+  async function observeRun(obj: SnapshotSchedule, run: ActiveRun, prev: readonly TargetResult[], pace: Pace, call: CallOptions): Promise<TargetResult[]> {
     const s = refOf(obj);
     const tpl = obj.spec.template;
     const policy = obj.spec.childDeletionPolicy;
@@ -188,11 +189,13 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       }
     }
 
-    if (tpl.disks) out.push(...(await observeDisks(obj, run, before, call)));
+    // Children that Kubernetes objects stand for are polled at the normal pace.
+    if (out.some((r) => !terminal(r))) pace.otherPending = true;
+    if (tpl.disks) out.push(...(await observeDisks(obj, run, before, pace, call)));
     return out;
   }
 
-  async function observeDisks(obj: SnapshotSchedule, run: ActiveRun, before: ReadonlyMap<string, TargetResult>, call: CallOptions): Promise<TargetResult[]> {
+  async function observeDisks(obj: SnapshotSchedule, run: ActiveRun, before: ReadonlyMap<string, TargetResult>, pace: Pace, call: CallOptions): Promise<TargetResult[]> {
     const tpl = obj.spec.template.disks;
     if (!tpl) return [];
     const s = refOf(obj);
@@ -207,7 +210,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       for (const [i, r] of known.entries()) {
         const ref = refs[i];
         if (terminal(r) || !ref) out.push(r);
-        else out.push({ kind: r.kind, target: r.target, name: r.name, ...(await observeDiskSnapshot(s, ref, undefined, r.name, r.operation, call)) });
+        else out.push({ kind: r.kind, target: r.target, name: r.name, ...paced(pace, await observeDiskSnapshot(s, ref, undefined, r.name, r.operation, call)) });
       }
       return out;
     }
@@ -228,12 +231,24 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         continue;
       }
       const base = { kind: "DiskSnapshot" as const, target: disk.id, name: id };
-      out.push({ ...base, ...(await observeDiskSnapshot(s, plan.ref, plan.spec, id, old?.operation, call)) });
+      out.push({ ...base, ...paced(pace, await observeDiskSnapshot(s, plan.ref, plan.spec, id, old?.operation, call)) });
     }
     return out;
   }
 
-  type DiskOutcome = Pick<TargetResult, "phase" | "message" | "completionPercent" | "operation">;
+  /** A disk child's state, and how long ARM (or our write budget) asked us to wait when throttled. */
+  type DiskOutcome = Pick<TargetResult, "phase" | "message" | "completionPercent" | "operation"> & { throttledForMs?: number };
+
+  /** Notes the outcome's pace and returns what goes into status. */
+  const paced = (pace: Pace, o: DiskOutcome): Omit<DiskOutcome, "throttledForMs"> => {
+    const { throttledForMs, ...rest } = o;
+    if (rest.phase === "Pending") {
+      if (throttledForMs !== undefined) pace.throttledForMs.push(throttledForMs);
+      else pace.otherPending = true;
+    }
+    return rest;
+  };
+  const throttledFor = (e: ArmError): { throttledForMs?: number } => (e.kind === "throttled" && e.retryAfterMs !== undefined ? { throttledForMs: e.retryAfterMs } : {});
 
   /**
    * One disk snapshot of a run: poll the create we submitted (its resume token is in the last
@@ -271,7 +286,11 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     }
     if (got.error.kind !== "notFound" || isResourceGroupNotFound(got.error)) {
       const gaveUp = giveUp(got.error);
-      return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Provisioning}: ${describeArmError(got.error)}` };
+      return {
+        phase: gaveUp ? "Failed" : "Pending",
+        message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Provisioning}: ${describeArmError(got.error)}`,
+        ...throttledFor(got.error),
+      };
     }
     // Absent and known only by name (gone out of band): the next poll lists the disks and creates it.
     if (!create) return { phase: "Pending", message: `${ChildReasons.Creating}: ${id} not found; making it again` };
@@ -280,7 +299,11 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     switch (started.kind) {
       case "failed": {
         const gaveUp = giveUp(started.error);
-        return { phase: gaveUp ? "Failed" : "Pending", message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Creating}: ${describeArmError(started.error)}` };
+        return {
+          phase: gaveUp ? "Failed" : "Pending",
+          message: `${gaveUp ? ChildReasons.CreateFailed : ChildReasons.Creating}: ${describeArmError(started.error)}`,
+          ...throttledFor(started.error),
+        };
       }
       case "submitted":
         return { phase: "Pending", message: `${ChildReasons.Creating}: incremental snapshot of ${create.sourceResourceId} submitted`, operation: started.resumeToken };
@@ -443,6 +466,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     let lastSuccessfulTime = fields.lastSuccessfulTime;
     const still: ActiveRun[] = [];
     const completed: ("Succeeded" | "Failed")[] = [];
+    const pace: Pace = { throttledForMs: [], otherPending: false };
     const hooks = hooksOf(spec);
     // One hook per reconcile, its outcome written to status before the next: a restart neither
     // runs a pre hook twice nor forgets the post hooks of pre hooks that ran.
@@ -455,9 +479,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
         ? await runHook({ client: deps.client, exec: deps.exec, now: deps.now }, ns, hook, phase, ctx.signal)
         : [{ name: hook.name, phase, durationMs: 0, result: "Failed" as const, message: "the operator has no pods/exec port" }];
       for (const r of rs) {
-        const what = `run ${run.id}: ${phase} hook ${r.name}${r.pod ? ` in ${r.pod}` : ""}: ${r.result}`;
-        const detail = r.exitCode !== undefined ? ` (exit ${r.exitCode}, ${r.durationMs} ms)` : r.message ? ` (${r.message})` : "";
-        notes.push({ type: hookFailed(r) ? "Warning" : "Normal", reason: hookFailed(r) ? EventReasons.HookFailed : EventReasons.HookSucceeded, message: what + detail });
+        notes.push({ type: hookFailed(r) ? "Warning" : "Normal", reason: hookFailed(r) ? EventReasons.HookFailed : EventReasons.HookSucceeded, message: describeResult(r, `run ${run.id}: `) });
       }
       const failure = run.hookFailure ?? hookVerdict(hook, phase, rs);
       hookPending = true;
@@ -479,7 +501,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
       }
       // A failed pre hook (onError Fail): no snapshot is taken, the post hooks still run.
       const skip = isLast && lastRun?.hookFailure !== undefined && (lastRun.results ?? []).length === 0;
-      const results = skip ? [] : await observeRun(obj, run, isLast ? (lastRun?.results ?? []) : [], call);
+      const results = skip ? [] : await observeRun(obj, run, isLast ? (lastRun?.results ?? []) : [], pace, call);
       if (isLast && lastRun && (lastRun.hooksDone?.post ?? 0) < hooks.post.length) {
         // The children exist now (or could not be made): thaw without waiting for verification.
         lastRun = await runOneHook({ ...lastRun, results }, "post");
@@ -544,7 +566,7 @@ export function createSnapshotScheduleReconciler(deps: SnapshotScheduleDeps): Re
     // A suspended schedule still wakes at its times, so each passes as skipped: resumed, it waits
     // for the next time instead of catching up the one that passed while it was suspended.
     const wake = d.next ?? (spec.schedule !== undefined && spec.suspend === true ? nextRun(spec.schedule, tz, now) : undefined);
-    const delay = hookPending ? 0 : requeueDelay(still.length, wake, now, pollMs, maxMs);
+    const delay = hookPending ? 0 : requeueDelay(still.length, wake, now, pollDelay(pollMs, pace), maxMs);
     return {
       readiness: scheduleReadiness({ activeRuns: still, lastRun, scheduled, next: d.next }),
       result: delay === undefined ? done() : requeueAfter(delay),

@@ -86,6 +86,24 @@ export function scheduleReadiness(i: ReadinessInput): Readiness {
  * next scheduled time, never longer than `maxMs` (the timer is recomputed, never one long sleep —
  * a monthly or yearly schedule is further away than a timer can hold); undefined for nothing to wait for.
  */
+/** What a reconcile learned about how soon its active runs need looking at again. */
+export interface Pace {
+  /** Pending disk children whose read or create was throttled: the wait ARM or our write budget asked for. */
+  throttledForMs: number[];
+  /** Some pending child needs the normal poll (copying, provisioning, a Kubernetes child). */
+  otherPending: boolean;
+}
+
+/**
+ * The poll interval for active runs: the normal one, unless every pending child waits on a throttle;
+ * then no sooner than the shortest of those waits. (Polling a run whose creates wait 80 s for the
+ * write budget every 5 s re-read the disks and snapshots each time: 16 ARM calls per snapshot.)
+ */
+export function pollDelay(pollMs: number, pace: Pace): number {
+  if (pace.otherPending || pace.throttledForMs.length === 0) return pollMs;
+  return Math.max(pollMs, Math.min(...pace.throttledForMs));
+}
+
 export function requeueDelay(active: number, next: Date | undefined, now: Date, pollMs: number, maxMs: number): number | undefined {
   if (active > 0) return pollMs;
   if (!next) return undefined;

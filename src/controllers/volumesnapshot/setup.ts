@@ -20,9 +20,11 @@ export interface VerifierArm {
 
 export function setupVerifier(manager: SetupManager, deps: SetupDeps<VerifierArm> & { registry?: Registry }): Controller {
   const cfg = deps.config;
-  const snapshots = watch(manager, deps, volumeSnapshotType);
+  // The CSI snapshot CRDs are an add-on (AKS installs them; a bare cluster may not): without them
+  // the operator still starts, node-pool snapshots work and the verifier idles until they appear.
+  const snapshots = watch(manager, deps, volumeSnapshotType, { optional: true });
   const clusterScoped = (rt: typeof volumeSnapshotContentType): Informer => {
-    const inf = new Informer(deps.client, rt, { log: deps.log.child({ informer: rt.plural }) });
+    const inf = new Informer(deps.client, rt, { optional: true, log: deps.log.child({ informer: rt.plural }) });
     manager.addSource(inf);
     return inf;
   };

@@ -380,6 +380,41 @@ export const badCases: BadCase[] = [
     message: "must be a Kubernetes object name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
   },
   {
+    name: "rr: hooks on a node-pool restore",
+    manifest: broken("userpool-restore", (s) => (s.hooks = sample("postgres-restore-checked").spec["hooks"])),
+    message: "hooks run in pods that mount the restored PVCs: they need spec.volumes (a node-pool restore has no PVC to run them against)",
+  },
+  {
+    name: "rr: hooks without waiting for hydration",
+    manifest: broken("postgres-restore-checked", (s) => (s.volumes.waitForHydration = false)),
+    message: "hooks run once the restored PVCs are bound and hydrated: they need volumes.waitForHydration true (the default)",
+  },
+  {
+    name: "rr: hooks with an empty post list",
+    manifest: broken("postgres-restore-checked", (s) => (s.hooks.post = [])),
+    message: "should have at least 1 items",
+  },
+  {
+    name: "rr: hooks without post",
+    manifest: broken("postgres-restore-checked", (s) => delete s.hooks.post),
+    message: "Required value",
+  },
+  {
+    name: "rr: two restore hooks of one name",
+    manifest: broken("postgres-restore-checked", (s) => (s.hooks.post[1].name = "amcheck")),
+    message: "hook names must be unique within a list",
+  },
+  {
+    name: "rr: a restore hook's wait beyond an hour",
+    manifest: broken("postgres-restore-checked", (s) => (s.hooks.waitForPodSeconds = 3601)),
+    message: "should be less than or equal to 3600",
+  },
+  {
+    name: "rr: a restore hook with onError Ignore",
+    manifest: broken("postgres-restore-checked", (s) => (s.hooks.post[0].onError = "Ignore")),
+    message: 'Unsupported value: "Ignore": supported values: "Continue", "Fail"',
+  },
+  {
     name: "rr: namespace name too long",
     manifest: broken("staging-from-prod", (s) => (s.volumes.from.namespace = "a".repeat(64))),
     message: "Too long: may not be more than 63 bytes",

@@ -63,5 +63,7 @@ describe("config/samples", () => {
     expect(rr.some((o) => o.spec.volumes?.from.volumeSnapshotName !== undefined)).toBe(true);
     expect(rr.some((o) => o.spec.volumes?.from.schedule !== undefined)).toBe(true);
     expect(rr.some((o) => o.spec.volumes?.from.namespace !== undefined)).toBe(true);
+    // A restore proven by a hook in the workload's pod (docs/restore.md).
+    expect(rr.some((o) => (o.spec.hooks?.post.length ?? 0) > 0 && o.spec.volumes !== undefined)).toBe(true);
   });
 });

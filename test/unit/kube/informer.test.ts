@@ -134,6 +134,58 @@ describe("informer backoff (client-go rules)", () => {
   });
 });
 
+describe("informer of an optional kind (an add-on's CRD a cluster may lack)", () => {
+  /** A LIST that answers 404 (the API is not served) `missing` times, then items. */
+  function appearsAfter(missing: number, items: KubeObject[], ac: AbortController): InformerClient & { lists: number } {
+    const c = scripted(() => new Promise<void>((r) => ac.signal.addEventListener("abort", () => r(), { once: true })), items, ac);
+    const list = c.list.bind(c);
+    c.list = ((...args: Parameters<typeof c.list>) =>
+      c.lists < missing ? (c.lists++, Promise.reject(new KubeApiError("notFound", 404, "", "404 page not found"))) : list(...args)) as typeof c.list;
+    return c;
+  }
+
+  it.each([
+    ["optional: synced and empty at once, re-listed every backoff max, filled when served", true, 3, 1],
+    ["required: not synced while the API is missing (the operator's start waits)", false, Infinity, 0],
+  ])("%s", async (_n, optional, missing, adds) => {
+    const ac = new AbortController();
+    const t = virtualTime(10 * 60_000, ac);
+    const client = appearsAfter(missing, [cm("a", "11")], ac);
+    const inf = new Informer(client, cms, { optional, sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0 });
+    const added: string[] = [];
+    inf.addHandler({ onAdd: (o) => added.push(o.metadata.name) });
+    await inf.start(ac.signal);
+    await new Promise((r) => setImmediate(r));
+    expect(inf.hasSynced()).toBe(optional);
+    expect(inf.notServed()).toBe(optional);
+    if (optional) {
+      while (added.length === 0) await new Promise((r) => setImmediate(r));
+      expect(t.delays.slice(0, 3)).toEqual([30_000, 30_000, 30_000]);
+      expect(inf.notServed()).toBe(false);
+    }
+    ac.abort();
+    await inf.stopped();
+    expect(added).toHaveLength(adds);
+  });
+
+  it("a watch that 404s (the CRD removed) empties the cache with deletes", async () => {
+    const ac = new AbortController();
+    const t = virtualTime(10 * 60_000, ac);
+    const client = scripted(() => Promise.reject(new KubeApiError("notFound", 404, "", "404 page not found")), [cm("a", "11")], ac);
+    const list = client.list.bind(client);
+    client.list = ((...args: Parameters<typeof client.list>) =>
+      client.lists >= 1 ? (client.lists++, Promise.reject(new KubeApiError("notFound", 404, "", "404 page not found"))) : list(...args)) as typeof client.list;
+    const inf = new Informer(client, cms, { optional: true, sleep: t.sleep, monotonicMs: t.monotonicMs, random: () => 0 });
+    const deleted: string[] = [];
+    inf.addHandler({ onDelete: (o) => deleted.push(o.metadata.name) });
+    await inf.start(ac.signal);
+    await inf.stopped();
+    expect(deleted).toEqual(["a"]);
+    expect(inf.list()).toEqual([]);
+    expect(inf.notServed()).toBe(true);
+  });
+});
+
 describe("informer inactivity deadline", () => {
   it("a watch that goes silent is torn down and re-opened from the last resourceVersion", async () => {
     const ac = new AbortController();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Hook, HookResult, SnapshotScheduleSpec } from "../../../../src/crds/snapshotschedule.ts";
+import type { Hook, HookResult } from "../../../../src/crds/hooks.ts";
+import type { SnapshotScheduleSpec } from "../../../../src/crds/snapshotschedule.ts";
 import { hooksOf, hookVerdict } from "../../../../src/controllers/snapshotschedule/hooks.ts";
 import { exitCodeOf, tail } from "../../../../src/kube/exec.ts";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decide, type ScheduleInput } from "../../../../src/controllers/snapshotschedule/schedule.ts";
-import { afterDecision, newRuns, requeueDelay, scheduleReadiness } from "../../../../src/controllers/snapshotschedule/status.ts";
+import { afterDecision, newRuns, pollDelay, requeueDelay, scheduleReadiness } from "../../../../src/controllers/snapshotschedule/status.ts";
 import type { RunStatus } from "../../../../src/crds/snapshotschedule.ts";
 
 const at = (s: string): Date => new Date(s);
@@ -96,5 +96,16 @@ describe("requeueDelay: never a long sleep", () => {
     ["on demand only → none", 0, undefined, undefined],
   ])("%s", (_n, active, next, want) => {
     expect(requeueDelay(active, next, now, 5000, 3_600_000)).toBe(want);
+  });
+});
+
+describe("pollDelay: a run whose creates wait on a throttle is not re-read every poll", () => {
+  it.each([
+    ["nothing throttled → the poll", [], false, 5000],
+    ["every pending child throttled → the shortest wait", [30_000, 12_000], false, 12_000],
+    ["a throttle shorter than the poll → still the poll", [800], false, 5000],
+    ["another child copying → the poll (its progress is read on time)", [30_000], true, 5000],
+  ])("%s", (_n, throttledForMs, otherPending, want) => {
+    expect(pollDelay(5000, { throttledForMs, otherPending })).toBe(want);
   });
 });
