@@ -133,8 +133,6 @@ interface Pending {
  * records go straight through (a reconcile still finishing delivers its event before it is done).
  */
 export class BackgroundEventRecorder implements EventRecorder {
-  readonly name = "event-recorder";
-  readonly needLeaderElection = false;
   readonly #sink: EventSink;
   readonly #maxQueued: number;
   readonly #concurrency: number;
