@@ -9,6 +9,10 @@
 //   4. ARM calls per Ready object-hour: a restarted operator at a short resync period, scaled to 1 h;
 //   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
 //   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
+//     [--workers N] [--apply-only] [--cpu-prof DIR]
+//   --apply-only: only 1 and 2 (the floor and apply→Ready), with where the time went: apiserver
+//   requests per object by verb, CPU seconds per process, the operator's queue wait and reconcile
+//   time. --cpu-prof DIR: the operator of part 2 writes a V8 CPU profile there.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,7 +25,7 @@ import { KubeClient, type KubeObject } from "../src/kube/client.ts";
 import { eventType } from "../src/kube/events.ts";
 import { Informer } from "../src/kube/informer.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator } from "../test/emulator/index.ts";
-import { ensureTools, startControlPlane } from "../test/harness/control-plane.ts";
+import { ensureTools, freePort, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
 import { operatorKubeconfig, repoRoot, spawnOperator, type OperatorEnv, type OperatorProcess } from "../test/harness/operator.ts";
 
@@ -33,6 +37,8 @@ const { values } = parseArgs({
     window: { type: "string" },
     concurrency: { type: "string" },
     workers: { type: "string" },
+    "apply-only": { type: "boolean" },
+    "cpu-prof": { type: "string" },
   },
 });
 const N = Number(values.objects ?? 1000);
@@ -84,6 +90,54 @@ async function settledRss(pid: number, maxMs = 60_000): Promise<number> {
   }
 }
 
+/** CPU seconds (user + system) the processes have used so far (/proc/<pid>/stat, 100 ticks/s). */
+function cpuOf(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+  }
+  return ticks / 100;
+}
+const cpuSecondsOf = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1e6;
+
+/** apiserver_request_total by "VERB resource[/subresource]", watches left out. */
+async function apiserverRequests(client: KubeClient): Promise<Map<string, number>> {
+  const body = (await client.request("GET", "/metrics")) as { message?: string };
+  const counts = new Map<string, number>();
+  for (const line of (body.message ?? "").split("\n")) {
+    if (!line.startsWith("apiserver_request_total{")) continue;
+    const label = (k: string): string => new RegExp(`[{,]${k}="([^"]*)"`).exec(line)?.[1] ?? "";
+    const verb = label("verb");
+    if (verb === "WATCH" || !label("resource")) continue;
+    const key = `${verb} ${label("resource")}${label("subresource") ? `/${label("subresource")}` : ""}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  }
+  return counts;
+}
+function diffCounts(after: Map<string, number>, before: Map<string, number>): Map<string, number> {
+  const d = new Map<string, number>();
+  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) d.set(k, v - (before.get(k) ?? 0));
+  return d;
+}
+
+/** The NodePoolSnapshot controller's queue wait, reconcile time and count from the operator's /metrics. */
+async function operatorMetrics(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new Map<string, number>();
+  const sum = (re: RegExp, key: string): void => {
+    for (const line of text.split("\n")) if (re.test(line)) m.set(key, (m.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(" ") + 1)));
+  };
+  sum(/^workqueue_queue_duration_seconds_sum\{[^}]*name="nodepoolsnapshot"/, "queueSum");
+  sum(/^workqueue_queue_duration_seconds_count\{[^}]*name="nodepoolsnapshot"/, "queueCount");
+  sum(/^workqueue_work_duration_seconds_sum\{[^}]*name="nodepoolsnapshot"/, "workSum");
+  sum(/^workqueue_work_duration_seconds_count\{[^}]*name="nodepoolsnapshot"/, "workCount");
+  sum(/^controller_runtime_reconcile_total\{[^}]*controller="nodepoolsnapshot"/, "reconciles");
+  return m;
+}
+const meanMs = (sumS: number, count: number): string => (count > 0 ? ((1000 * sumS) / count).toFixed(0) : "-");
+
 const tools = ensureTools("control-plane");
 ensureTools("helm");
 const cp = await startControlPlane({ tools });
@@ -112,6 +166,7 @@ try {
 
   // 1. The floor: store N objects and write one status each, as fast as this apiserver goes.
   log(`floor: ${N} creates + ${N} status writes`);
+  const cpFloor = cpuOf(cp.pids());
   const f0 = performance.now();
   await pool(N, C, async (i) => {
     const o = await admin.create(nps, npsObject("floor", `f${i}`));
@@ -120,6 +175,7 @@ try {
     });
   });
   const floorMs = performance.now() - f0;
+  const floorCpu = cpuOf(cp.pids()) - cpFloor;
 
   // 2. apply→Ready with the write budget out of the way; every write to the kind seen by a watch.
   let writes = 0;
@@ -133,20 +189,47 @@ try {
   informer.addHandler({ onAdd: seeObj, onUpdate: (_old, o) => seeObj(o), onDelete: () => {} });
   await informer.start(watching.signal);
   await informer.waitForSync();
-  const opA = spawn("apply", { "arm-write-qps": "1000000", "arm-write-burst": "1000000", ...workerFlag });
+  const metricsPort = await freePort();
+  if (values["cpu-prof"]) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${values["cpu-prof"]}`.trim();
+  const opA = spawn("apply", { "arm-write-qps": "1000000", "arm-write-burst": "1000000", "metrics-bind-address": `127.0.0.1:${metricsPort}`, ...workerFlag });
+  if (values["cpu-prof"]) delete process.env.NODE_OPTIONS;
   await sleep(3000); // the process starts and lists before the clock runs
   emu.control.clearRequests();
+  const reqBefore = await apiserverRequests(admin);
+  const cpuBefore = { cp: cpuOf(cp.pids()), op: cpuOf([opA.child.pid ?? 0]), bench: process.cpuUsage() };
+  const opBefore = await operatorMetrics(metricsPort);
   log(`apply: ${N} NodePoolSnapshots`);
   const a0 = performance.now();
   await pool(N, C, (i) => admin.create(nps, npsObject("apply", `a${i}`)));
   while (ready.size < N) await sleep(100);
   const applyMs = performance.now() - a0;
+  const cpuApply = { cp: cpuOf(cp.pids()) - cpuBefore.cp, op: cpuOf([opA.child.pid ?? 0]) - cpuBefore.op, bench: cpuSecondsOf(process.cpuUsage(cpuBefore.bench)) };
+  const opAfter = await operatorMetrics(metricsPort);
   await sleep(5000); // trailing writes (a second status, events) are counted too
+  const reqs = diffCounts(await apiserverRequests(admin), reqBefore);
   const armCreate = emu.control.requests().filter((r) => r.route !== "control").length;
   const events = (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
   watching.abort();
   await informer.stopped();
   await stop(opA);
+  const writesPerObject = (writes + events) / N;
+  const opDelta = (k: string): number => (opAfter.get(k) ?? 0) - (opBefore.get(k) ?? 0);
+  const reconciles = opDelta("reconciles");
+  const applyLines = [
+    `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s (control plane CPU ${floorCpu.toFixed(1)} s)`,
+    `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
+    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
+    `  apiserver requests per object (watches excluded): ${[...reqs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / N).toFixed(2)}`).join(", ")}`,
+    `  CPU s during apply→Ready: control plane ${cpuApply.cp.toFixed(1)}, operator ${cpuApply.op.toFixed(1)}, bench + emulator ${cpuApply.bench.toFixed(1)} (wall ${(applyMs / 1000).toFixed(1)} s, 2 cores = ${((2 * applyMs) / 1000).toFixed(1)} CPU s)`,
+    `  operator: ${reconciles} reconciles (${(reconciles / N).toFixed(2)} per object); mean queue wait ${meanMs(opDelta("queueSum"), opDelta("queueCount"))} ms, mean reconcile ${meanMs(opDelta("workSum"), opDelta("workCount"))} ms`,
+    `  ARM calls per snapshot created: ${(armCreate / N).toFixed(2)} (${armCreate} for ${N}; target ≤ 2.5)`,
+  ];
+  if (values["apply-only"]) {
+    process.stdout.write(`${applyLines.join("\n")}\n`);
+    await emu.stop();
+    await cp.stop();
+    process.exit(0);
+  }
 
   // 3. The budget's floor for N ARM writes at the default bucket.
   const cfg = loadConfig([`--default-subscription-id=${SUB}`, "--credential=static-token"], { AKSNAP_STATIC_TOKEN: "x" });
@@ -198,12 +281,8 @@ try {
   const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
   await stop(full);
 
-  const writesPerObject = (writes + events) / N;
   out.push(
-    `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s`,
-    `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
-    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
-    `  ARM calls per snapshot created: ${(armCreate / N).toFixed(2)} (${armCreate} for ${N}; target ≤ 2.5)`,
+    ...applyLines,
     `bucket-limited minimum for ${N} ARM writes at the default budget (${cfg.armWriteQps}/s, burst ${cfg.armWriteBurst}): ${bucketMinS.toFixed(0)} s = ${((bucketMinS * 1000) / floorMs).toFixed(2)}× the floor`,
     `ARM calls per Ready object-hour at --resync-period=1h: ${perObjectHour.toFixed(3)} (${steadyCalls} calls for ${N} objects over ${(wMs / 1000).toFixed(0)} s at ${resyncMs / 1000} s; target ≤ 0.1)`,
     `operator RSS: idle ${rssIdle.toFixed(0)} MiB, ${N} Ready objects ${rssN.toFixed(0)} MiB, ${MEM_N} Ready objects ${rssFull.toFixed(0)} MiB (target ≤ 120)`,

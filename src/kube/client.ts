@@ -155,11 +155,15 @@ export class KubeClient {
     // kc.applyToHTTPSOptions hands out an agent without keep-alive: every request would open (and
     // TLS-handshake) a new connection. Ours reuses connections and probes idle ones with TCP
     // keepalive, so a dead peer is noticed by the kernel as well as by our deadlines.
+    // Idle connections are kept up to the pool size: with 8 (Node's usual), a burst of workers
+    // waiting on ARM at once closed the rest, and the next burst paid a TLS handshake for each
+    // (client-go keeps 25 idle per host for the same reason).
+    const maxSockets = opts.maxSockets ?? 32;
     this.agentOptions = {
       keepAlive: true,
       keepAliveMsecs: opts.tcpKeepAliveMs ?? 30_000,
-      maxSockets: opts.maxSockets ?? 32,
-      maxFreeSockets: 8,
+      maxSockets,
+      maxFreeSockets: maxSockets,
       scheduling: "lifo",
     };
   }

@@ -1,6 +1,7 @@
 // Kubernetes Events (core/v1, what `kubectl describe` shows) for each lifecycle step and failure.
 // Repeats of the same event on the same object are aggregated by bumping `count`, like client-go's
 // recorder, so a retry loop does not flood etcd. Recording never fails a reconcile.
+// BackgroundEventRecorder sends them off the reconcile's path, as client-go's EventBroadcaster does.
 import { randomBytes } from "node:crypto";
 import type { CallOptions, KubeClient, KubeObject, ResourceType } from "./client.ts";
 import { isKubeError } from "./errors.ts";
@@ -35,14 +36,19 @@ export class KubeEventRecorder implements EventRecorder {
     this.onError = opts.onError ?? (() => {});
   }
 
-  async record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
+  record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
+    return this.recordTimes(obj, type, reason, message, 1, this.now(), opts);
+  }
+
+  /** `times` occurrences at once (repeats merged while queued), stamped `at` (when they happened). */
+  async recordTimes(obj: KubeObject, type: EventKind, reason: string, message: string, times: number, at: Date, opts: CallOptions = {}): Promise<void> {
     const namespace = obj.metadata.namespace ?? "default";
     const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
-    const ts = this.now().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const ts = at.toISOString().replace(/\.\d{3}Z$/, "Z");
     try {
       const prev = this.seen.get(key);
       if (prev) {
-        prev.count++;
+        prev.count += times;
         try {
           await this.client.mergePatch(eventType, prev.namespace, prev.name, { count: prev.count, lastTimestamp: ts }, undefined, undefined, opts);
           return;
@@ -72,12 +78,160 @@ export class KubeEventRecorder implements EventRecorder {
         reportingInstance: this.component,
         firstTimestamp: ts,
         lastTimestamp: ts,
-        count: 1,
+        count: times,
       }, opts);
       if (this.seen.size > 4096) this.seen.clear();
-      this.seen.set(key, { name, namespace, count: 1, firstTimestamp: ts });
+      this.seen.set(key, { name, namespace, count: times, firstTimestamp: ts });
     } catch (e) {
       this.onError(e);
     }
   }
+}
+
+/** What BackgroundEventRecorder sends through: KubeEventRecorder, or a test double. */
+export interface EventSink {
+  recordTimes(obj: KubeObject, type: EventKind, reason: string, message: string, times: number, at: Date, opts?: CallOptions): Promise<void>;
+}
+
+/** A recorder as a sink: its own recordTimes when it has one, else one record per occurrence. */
+export function asSink(recorder: EventRecorder | (EventRecorder & EventSink)): EventSink {
+  if ("recordTimes" in recorder) return recorder;
+  return {
+    async recordTimes(obj, type, reason, message, times, _at, opts) {
+      for (let i = 0; i < times; i++) await recorder.record(obj, type, reason, message, opts);
+    },
+  };
+}
+
+export interface BackgroundEventOptions {
+  /** Events waiting to be sent; beyond this, new ones are dropped (client-go drops when its buffer is full). Default 1000. */
+  maxQueued?: number;
+  /** Sends in flight at once. Default 4. */
+  concurrency?: number;
+  /** How long a stop waits for the queue to empty. Default 5 s. */
+  drainTimeoutMs?: number;
+  now?: () => Date;
+  /** Called with the number dropped so far when the queue was full (at most once a second). */
+  onDrop?: (dropped: number) => void;
+}
+
+interface Pending {
+  obj: KubeObject;
+  type: EventKind;
+  reason: string;
+  message: string;
+  times: number;
+  at: Date;
+}
+
+/**
+ * Records events without making the caller wait: the reconcile's worker is free once its status is
+ * written, and the event follows within a round trip. A bounded queue in front of the sink: while
+ * an event is still queued, its repeats only bump its count (client-go's correlator aggregates the
+ * same way), and when the queue is full new events are dropped rather than holding memory or a
+ * worker. `start(signal)` is a manager runnable: on stop it sends what is queued, and from then on
+ * records go straight through (a reconcile still finishing delivers its event before it is done).
+ */
+export class BackgroundEventRecorder implements EventRecorder {
+  readonly #sink: EventSink;
+  readonly #maxQueued: number;
+  readonly #concurrency: number;
+  readonly #drainTimeoutMs: number;
+  readonly #now: () => Date;
+  readonly #onDrop: (dropped: number) => void;
+  readonly #queue = new Map<string, Pending>();
+  readonly #sending = new Set<string>();
+  #inFlight = 0;
+  #direct = false;
+  #dropped = 0;
+  #lastDropReport = -Infinity;
+  #idle: Array<() => void> = [];
+
+  constructor(sink: EventSink, opts: BackgroundEventOptions = {}) {
+    this.#sink = sink;
+    this.#maxQueued = opts.maxQueued ?? 1000;
+    this.#concurrency = opts.concurrency ?? 4;
+    this.#drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
+    this.#now = opts.now ?? (() => new Date());
+    this.#onDrop = opts.onDrop ?? (() => {});
+  }
+
+  record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
+    const at = this.#now();
+    if (this.#direct) return this.#sink.recordTimes(obj, type, reason, message, 1, at, opts);
+    const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    const queued = this.#queue.get(key);
+    if (queued) queued.times += 1;
+    else if (this.#queue.size >= this.#maxQueued) this.#drop();
+    // Only what the event names: the queue must not pin whole objects.
+    else this.#queue.set(key, { obj: involved(obj), type, reason, message, times: 1, at });
+    this.#pump();
+    return Promise.resolve();
+  }
+
+  /** Events queued or being sent. */
+  get pending(): number {
+    return this.#queue.size + this.#inFlight;
+  }
+
+  /** Resolves once everything recorded so far has been sent (or failed). */
+  flush(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /** The manager runnable: sends in the background until the signal aborts, then drains (bounded). */
+  async start(signal: AbortSignal): Promise<void> {
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    this.#direct = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#drainTimeoutMs)));
+    await Promise.race([this.flush(), timeout]);
+    clearTimeout(timer);
+  }
+
+  #drop(): void {
+    this.#dropped += 1;
+    const t = performance.now();
+    if (t - this.#lastDropReport >= 1000) {
+      this.#lastDropReport = t;
+      this.#onDrop(this.#dropped);
+    }
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#concurrency) {
+      // One send per event at a time: a repeat queued while its first send is in flight bumps the
+      // count of the event that send creates, instead of racing it into a second Event.
+      let entry: [string, Pending] | undefined;
+      for (const e of this.#queue) {
+        if (this.#sending.has(e[0])) continue;
+        entry = e;
+        break;
+      }
+      if (!entry) return;
+      const [key, next] = entry;
+      this.#queue.delete(key);
+      this.#sending.add(key);
+      this.#inFlight += 1;
+      void this.#sink
+        .recordTimes(next.obj, next.type, next.reason, next.message, next.times, next.at)
+        .catch(() => {}) // the sink reports its own failures; recording never fails anyone
+        .finally(() => {
+          this.#sending.delete(key);
+          this.#inFlight -= 1;
+          this.#pump();
+          if (this.pending === 0) for (const resolve of this.#idle.splice(0)) resolve();
+        });
+    }
+  }
+}
+
+function involved(obj: KubeObject): KubeObject {
+  const { name, namespace, uid, resourceVersion } = obj.metadata;
+  return {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: { name, ...(namespace !== undefined ? { namespace } : {}), ...(uid !== undefined ? { uid } : {}), ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+  };
 }

@@ -14,7 +14,7 @@ import type { Logger } from "./logger.ts";
 import type { RateLimiter } from "./ratelimiter.ts";
 import { defaultControllerRateLimiter } from "./ratelimiter.ts";
 import type { ReconcileOutcomeLabel, ReconcileResult } from "./result.ts";
-import { applyResult, isTransientError, resultFromThrown } from "./result.ts";
+import { applyResult, outcomeLog, resultFromThrown, type TransientError } from "./result.ts";
 import type { WorkQueueMetricsProvider } from "./workqueue.ts";
 import { WorkQueue } from "./workqueue.ts";
 
@@ -217,10 +217,20 @@ export class Controller {
     if (applied.isTerminal) this.#metrics.terminalReconcileError(this.name);
 
     const err = "error" in result ? result.error : undefined;
-    if (applied.isTerminal) log.error({ err, result: applied.label }, "Reconciler error (terminal, not requeued)");
-    else if (applied.isError && isTransientError(err)) this.#logTransient(log, err);
-    else if (applied.isError) log.error({ err, result: applied.label, requeues: this.queue.numRequeues(key) }, "Reconciler error");
-    else log.debug({ result: applied.label }, "Reconcile finished");
+    switch (outcomeLog(applied, err)) {
+      case "stalled":
+        log.info({ reason: err instanceof Error ? err.message : String(err), result: applied.label }, "Reconcile stalled (terminal: not requeued until the object changes)");
+        break;
+      case "transient":
+        this.#logTransient(log, err as TransientError);
+        break;
+      case "fault":
+        log.error({ err, result: applied.label, requeues: this.queue.numRequeues(key) }, "Reconciler error");
+        break;
+      case "finished":
+        log.debug({ result: applied.label }, "Reconcile finished");
+        break;
+    }
   }
 
   /** The first transient retry of an episode at warn (message only, no stack), the rest at debug. */

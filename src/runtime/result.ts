@@ -37,6 +37,20 @@ export function isTransientError(e: unknown): e is TransientError {
   return e instanceof TransientError;
 }
 
+/**
+ * How the controller logs a reconcile's outcome. Terminal results are expected, user-caused states
+ * (an invalid spec, a failed preflight, a stall the object's conditions and events already
+ * explain): info, message only. Transient failures: warn once per episode, no stack. Any other
+ * error is a fault worth a stack trace: error.
+ */
+export type OutcomeLog = "finished" | "stalled" | "transient" | "fault";
+
+export function outcomeLog(applied: AppliedResult, error: unknown): OutcomeLog {
+  if (applied.isTerminal) return "stalled";
+  if (!applied.isError) return "finished";
+  return isTransientError(error) ? "transient" : "fault";
+}
+
 /** The queue operations a result may use. */
 export interface ResultQueue<K> {
   forget(key: K): void;

@@ -40,7 +40,7 @@ describe("loadConfig defaults", () => {
       identity: "aksnap-7d9c-abcde",
       metricsAddr: ":8080",
       healthAddr: ":8081",
-      workers: 4,
+      workers: 16,
       armWriteQps: 10,
       armWriteBurst: 200,
       resyncPeriodMs: 3_600_000,
@@ -115,7 +115,7 @@ describe("loadConfig: flags beat env, env beats defaults", () => {
   });
 
   it("an empty environment variable counts as unset", () => {
-    expect(load([], { ...BASE, AKSNAP_WORKERS: "", AKSNAP_ARM_ENDPOINT: "" })).toMatchObject({ workers: 4, armEndpoint: "https://management.azure.com" });
+    expect(load([], { ...BASE, AKSNAP_WORKERS: "", AKSNAP_ARM_ENDPOINT: "" })).toMatchObject({ workers: 16, armEndpoint: "https://management.azure.com" });
   });
 
   it("an empty flag is a value, and validated", () => {

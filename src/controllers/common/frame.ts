@@ -64,13 +64,20 @@ export interface Typed<S> {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
 
-export interface KindHooks<T extends Typed<S>, S extends BaseStatus, X> {
+export interface KindHooks<T extends Typed<S>, S extends BaseStatus, X, P = never> {
   resource: ResourceType;
   /** Unset for a kind that owns nothing outside Kubernetes (no finalizer is added; deletion needs no step). */
   finalizer?: string;
   parse(raw: KubeObject): Parsed<T>;
+  /**
+   * Reads the steps will need first, sent while the finalizer is being added to a new object (so
+   * its first reconcile waits for one round trip there, not two in a row). READS ONLY: anything
+   * that creates or changes something outside Kubernetes must wait for the finalizer, in `steps`.
+   * Its result reaches `steps` (undefined when it failed or was not run: the steps read again).
+   */
+  prefetch?(obj: T, ctx: ReconcileContext): Promise<P | undefined>;
   /** The kind's steps for a live object whose finalizer is in place. */
-  steps(obj: T, ctx: ReconcileContext, progress: Progress): Promise<StepOutcome<X>>;
+  steps(obj: T, ctx: ReconcileContext, progress: Progress, prefetched?: P): Promise<StepOutcome<X>>;
   /** Deletion of an object that carries our finalizer (required with `finalizer`). */
   finalize?(obj: T, ctx: ReconcileContext): Promise<FinalizeOutcome<X>>;
   /** Status fields other than observedGeneration and conditions (the frame owns those). */
@@ -132,7 +139,7 @@ export function conflictResult(): ReconcileResult {
   return conflict();
 }
 
-export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: KindHooks<T, S, X>, deps: FrameDeps): Reconciler {
+export function createFrame<T extends Typed<S>, S extends BaseStatus, X, P = never>(kind: KindHooks<T, S, X, P>, deps: FrameDeps): Reconciler {
   const waitMs = deps.ownWriteWaitMs ?? 10_000;
   const statusTimeoutMs = deps.statusWriteTimeoutMs ?? 10_000;
   // Per key: the resourceVersion our last write was based on. While the cache still shows it, it
@@ -278,16 +285,20 @@ export function createFrame<T extends Typed<S>, S extends BaseStatus, X>(kind: K
       );
     }
     let obj = parsed.value;
+    let prefetched: P | undefined;
     if (kind.finalizer !== undefined && !hasFinalizer(raw, kind.finalizer)) {
       const before = raw;
+      // A failed prefetch is only a missed shortcut: the steps read again.
+      const early = kind.prefetch?.(obj, ctx).catch(() => undefined);
       raw = await addFinalizer(deps.client, kind.resource, raw, kind.finalizer, { signal: ctx.signal });
       noteWrite(before);
       const again = kind.parse(raw);
       if (again.ok) obj = again.value;
+      prefetched = await early;
     }
     const shown: Shown = { obj, raw };
     const progress = progressWriter(shown, ctx);
     const current = obj;
-    return stepThenWrite(current, raw, ctx, () => kind.steps(current, ctx, progress), () => shown);
+    return stepThenWrite(current, raw, ctx, () => kind.steps(current, ctx, progress, prefetched), () => shown);
   };
 }

@@ -4,11 +4,12 @@
 import type { Logger } from "pino";
 import type { Config } from "../../config.ts";
 import { objectKey, type KubeClient, type KubeObject, type ResourceType } from "../../kube/client.ts";
-import type { EventRecorder } from "../../kube/events.ts";
+import { asSink, BackgroundEventRecorder, type EventRecorder } from "../../kube/events.ts";
 import { Informer } from "../../kube/informer.ts";
 import { changedBeyondStatus, type ChangeFilter } from "../../kube/predicates.ts";
 import type { Clock } from "../../runtime/clock.ts";
 import { Controller, type ControllerMetrics, type ControllerOptions, type Reconciler } from "../../runtime/controller.ts";
+import type { Runnable } from "../../runtime/manager.ts";
 import type { WorkQueueMetricsProvider } from "../../runtime/workqueue.ts";
 
 export interface SetupDeps<Arm> {
@@ -26,6 +27,7 @@ export interface SetupDeps<Arm> {
 export interface SetupManager {
   addSource(source: Informer): void;
   addController(controller: Controller): void;
+  addRunnable(runnable: Runnable): void;
 }
 
 /** A typed cache over one informer per watched namespace (or one cluster-wide). */
@@ -103,4 +105,17 @@ export function newController(
     initialKeys: () => informers.flatMap((i) => i.keys()),
     ...extra,
   });
+}
+
+/**
+ * The controller's events off its reconciles' path (kube/events.ts BackgroundEventRecorder): a
+ * worker is free once its status is written. Registered as a runnable, so a stop delivers them.
+ */
+export function backgroundEvents(manager: SetupManager, deps: Pick<SetupDeps<unknown>, "events" | "log">, name: string): EventRecorder {
+  const log = deps.log.child({ controller: name });
+  const events = new BackgroundEventRecorder(asSink(deps.events), {
+    onDrop: (dropped) => log.warn({ dropped }, "event queue full: events dropped (the API server is not keeping up)"),
+  });
+  manager.addRunnable({ name: `${name}-events`, needLeaderElection: false, start: (signal) => events.start(signal) });
+  return events;
 }

@@ -9,6 +9,7 @@ import { nodePoolSnapshotId, parseNodePoolSnapshotId, sameResourceId, type Group
 import type { AgentPoolsPort } from "../../azure/ports/agentPools.ts";
 import type { ManagedClustersPort } from "../../azure/ports/managedClusters.ts";
 import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
+import type { ArmResult } from "../../azure/result.ts";
 import { isTrue } from "../../conditions/conditions.ts";
 import { type AllowedScopes, scopeAllowed } from "../../config.ts";
 import { NodePoolSnapshotKind, effectiveDeletionPolicy, isAdopted, type NodePoolSnapshot, type NodePoolSnapshotStatus } from "../../crds/nodepoolsnapshot.ts";
@@ -98,6 +99,11 @@ function isTransientArm(e: ArmError): boolean {
 
 type V = Verdict<StatusExtra>;
 type Keep = { keep: true; result: ReconcileResult };
+/** A GET of the snapshot made by the frame's prefetch, and which snapshot it was for. */
+interface Early {
+  snapshotId: string;
+  got: ArmResult<ArmSnapshot>;
+}
 
 export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Reconciler {
   // Per key (the uid guards against a deleted and re-created object of the same name): what was
@@ -238,8 +244,9 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     };
   }
 
-  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions): Promise<V | Keep> {
-    const got = await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
+  /** `early`: the GET of d.snapshot, when the frame's prefetch already made it. */
+  async function reconcileLive(obj: NodePoolSnapshot, d: Desired, call: CallOptions, early?: Early): Promise<V | Keep> {
+    const got = early?.snapshotId === d.snapshotId ? early.got : await deps.arm.nodePoolSnapshots.get(d.snapshot, call);
     if (got.ok) return observeExisting(obj, d, got.value, call);
     if (got.error.kind !== "notFound") return fromArmError(got.error, `reading snapshot ${d.snapshotId}`);
     return absent(obj, d, got.error, call);
@@ -342,7 +349,18 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     return work;
   }
 
-  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext, progress: Progress): Promise<StepOutcome<StatusExtra>> {
+  /**
+   * The frame's prefetch for an object it is adding the finalizer to (a new one): the GET of its
+   * snapshot, a read only, sent alongside the finalizer patch. The PUT that creates the snapshot
+   * still waits for the finalizer (in steps), so no snapshot can exist that a deletion would orphan.
+   */
+  async function prefetch(obj: NodePoolSnapshot, ctx: ReconcileContext): Promise<Early | undefined> {
+    const d = desiredFor(obj, deps.defaults);
+    if (!d.ok || scopeCheck(obj, d.value) || isEstablished(obj)) return undefined;
+    return { snapshotId: d.value.snapshotId, got: await deps.arm.nodePoolSnapshots.get(d.value.snapshot, { signal: ctx.signal }) };
+  }
+
+  async function steps(obj: NodePoolSnapshot, ctx: ReconcileContext, progress: Progress, early?: Early): Promise<StepOutcome<StatusExtra>> {
     const d = desiredFor(obj, deps.defaults);
     if (!d.ok) return stalled(d.reason, d.message, d.reason === Reasons.SubscriptionUnknown);
     const denied = scopeCheck(obj, d.value);
@@ -356,7 +374,7 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     const generation = obj.metadata.generation ?? 0;
     if (obj.status?.observedGeneration !== generation) {
       const reason = obj.status?.snapshotId ? Reasons.UpdatingTags : Reasons.Creating;
-      return acknowledgedIfSlow(reconcileLive(obj, d.value, call), progress, { state: "progressing", reason, message: `reconciling generation ${generation}` });
+      return acknowledgedIfSlow(reconcileLive(obj, d.value, call, early), progress, { state: "progressing", reason, message: `reconciling generation ${generation}` });
     }
     return isEstablished(obj) ? verifyEstablished(obj, d.value, call) : reconcileLive(obj, d.value, call);
   }
@@ -398,11 +416,12 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
     return release("Normal", EventReasons.Deleted, `deleted snapshot ${targetId}`);
   }
 
-  return createFrame<NodePoolSnapshot, NodePoolSnapshotStatus, StatusExtra>(
+  return createFrame<NodePoolSnapshot, NodePoolSnapshotStatus, StatusExtra, Early>(
     {
       resource: NodePoolSnapshotKind.resource,
       finalizer: FINALIZER,
       parse: (raw) => NodePoolSnapshotKind.parse(raw),
+      prefetch,
       steps,
       finalize,
       statusFields,

@@ -3,7 +3,7 @@
 import { NodePoolSnapshotKind } from "../../crds/nodepoolsnapshot.ts";
 import type { Controller } from "../../runtime/controller.ts";
 import { armControllerRateLimiter } from "../../runtime/ratelimiter.ts";
-import { enqueueOwnKey, watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
+import { backgroundEvents, enqueueOwnKey, watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
 import { createNodePoolSnapshotReconciler, FINALIZER, SOURCE_BUSY_RECHECK_MS, type NodePoolSnapshotArm } from "./reconciler.ts";
 
 export const CONTROLLER_NAME = "nodepoolsnapshot";
@@ -15,7 +15,8 @@ export function setupNodePoolSnapshotController(manager: SetupManager, deps: Set
     client: deps.client,
     cache,
     arm: deps.arm,
-    events: deps.events,
+    // A batch of creates: the Created event must not hold the worker for another round trip.
+    events: backgroundEvents(manager, deps, CONTROLLER_NAME),
     defaults: { defaultSubscriptionId: cfg.defaultSubscriptionId },
     allowedScopes: cfg.allowedScopes,
     resyncPeriodMs: cfg.resyncPeriodMs,

@@ -62,6 +62,15 @@ describe("KubeClient transport", () => {
     client.close();
   });
 
+  it("keeps a burst's connections for the next burst (16 workers at once: no TLS connection churn between bursts)", async () => {
+    const client = new KubeClient(kubeConfigFor(proxy.port));
+    const before = proxy.accepted;
+    for (let burst = 0; burst < 3; burst++) await Promise.all(Array.from({ length: 16 }, () => client.get(cms, "ns", "a")));
+    // Node's default would keep 8 idle and close the rest: 8 new connections (handshakes) per burst.
+    expect(proxy.accepted - before).toBe(16);
+    client.close();
+  });
+
   it("a request with no answer fails with a transient Timeout after the deadline, freeing its socket", async () => {
     const client = new KubeClient(kubeConfigFor(proxy.port), { timeoutMs: 200 });
     const started = performance.now();

@@ -174,7 +174,10 @@ describe("Controller", () => {
     await t.clock.advance(10_000);
     expect(calls).toBe(1);
     expect(t.metrics.events).toEqual(expect.arrayContaining(["total widgets error", "error widgets", "terminal widgets"]));
-    expect(t.logger.entries.some((e) => e.level === "error" && e.msg.includes("terminal"))).toBe(true);
+    // An expected, user-caused state: info with the reason, no error object (pino would print its stack).
+    const stalled = t.logger.entries.filter((e) => e.msg.includes("terminal"));
+    expect(stalled.map((e) => [e.level, e.fields["reason"], e.fields["err"]])).toEqual([["info", "spec invalid", undefined]]);
+    expect(t.logger.entries.filter((e) => e.level === "error")).toEqual([]);
     expect(t.controller.queue.delayedLen()).toBe(0);
     t.stop.abort();
     await t.running;

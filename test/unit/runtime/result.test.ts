@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ReconcileResult, ResultQueue } from "../../../src/runtime/result.ts";
-import { applyResult, conflict, done, requeueAfter, resultFromThrown, retry, terminal } from "../../../src/runtime/result.ts";
+import type { OutcomeLog, ReconcileResult, ResultQueue } from "../../../src/runtime/result.ts";
+import { applyResult, conflict, done, outcomeLog, requeueAfter, resultFromThrown, retry, terminal, TransientError } from "../../../src/runtime/result.ts";
 
 function recordingQueue(): ResultQueue<string> & { calls: string[] } {
   const calls: string[] = [];
@@ -35,5 +35,22 @@ describe("applyResult: the one result → queue action mapping", () => {
     expect(retry(boom, 5)).toEqual({ kind: "retry", error: boom, notBeforeMs: 5 });
     expect(retry(boom)).not.toHaveProperty("notBeforeMs");
     expect(terminal(boom)).toEqual({ kind: "terminal", error: boom });
+  });
+});
+
+describe("outcomeLog: how an outcome is logged", () => {
+  it.each<[string, ReconcileResult, OutcomeLog]>([
+    ["converged: debug", done(), "finished"],
+    ["a planned re-check: debug", requeueAfter(1000), "finished"],
+    ["a retry without an error (a lost race): debug", conflict(), "finished"],
+    ["a spec stall (terminal): info, no stack", terminal(new Error("InvalidSpec: spec.source is required")), "stalled"],
+    ["a failed preflight (terminal): info, no stack", terminal(new Error("PreflightFailed: the target PVC exists")), "stalled"],
+    ["a terminal without an error: info", terminal(), "stalled"],
+    ["ARM throttling (TransientError): warn once per episode", retry(new TransientError("429"), 1000), "transient"],
+    ["a thrown fault: error with a stack", resultFromThrown(boom), "fault"],
+    ["a retry with a plain error: error with a stack", retry(boom), "fault"],
+  ])("%s", (_name, result, want) => {
+    const applied = applyResult(recordingQueue(), "k", result);
+    expect(outcomeLog(applied, "error" in result ? result.error : undefined)).toBe(want);
   });
 });

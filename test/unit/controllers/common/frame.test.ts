@@ -127,6 +127,37 @@ describe("reconcile frame: decisions", () => {
     expect(f.kube.writes.map((w) => w.method)).toEqual(["PATCH", "PUT"]);
   });
 
+  it.each<[string, boolean, boolean, Array<string | undefined>]>([
+    ["a new object: the prefetch runs beside the finalizer patch and its result reaches the steps", false, false, ["read-1"]],
+    ["a prefetch that fails: the steps run without it", false, true, [undefined]],
+    ["the finalizer already there: no prefetch", true, false, [undefined]],
+  ])("prefetch: %s", async (_n, hasFinalizer, failing, got) => {
+    const kube = new FakeKube(object({ finalizer: hasFinalizer }));
+    const seen: Array<string | undefined> = [];
+    let reads = 0;
+    let patchesWhenRead = -1;
+    const hooks: KindHooks<Widget, WidgetStatus, string, string> = {
+      resource: NodePoolSnapshotKind.resource,
+      finalizer: FIN,
+      parse: (raw) => ({ ok: true, value: raw as unknown as Widget }),
+      prefetch: () => {
+        reads += 1;
+        patchesWhenRead = kube.writes.length; // started before the finalizer patch went out
+        return failing ? Promise.reject(new Error("ARM down")) : Promise.resolve(`read-${reads}`);
+      },
+      steps: (_w, _ctx, _p, prefetched) => {
+        seen.push(prefetched);
+        return Promise.resolve({ readiness: { state: "ready", reason: "Fine", message: "fine" }, result: requeueAfter(1000) });
+      },
+      statusFields: (prev) => ({ ...(prev ?? {}) }),
+    };
+    const reconcile = createFrame(hooks, { client: kube, cache: kube.cache, events: new RecordingEvents(), now: () => NOW });
+    expect(await reconcile(KEY, { signal: new AbortController().signal, log: createNoopLogger(), reconcileId: "r" })).toEqual(requeueAfter(1000));
+    expect(seen).toEqual(got);
+    expect(reads).toBe(hasFinalizer ? 0 : 1);
+    if (!hasFinalizer) expect(patchesWhenRead).toBe(0);
+  });
+
   it("releasing an object that is already gone (a lagging cache showed it once more): done, not an error; the stale copy is not finalized again", async () => {
     const f = frame(object({ deleting: true }), {}, { lagging: true });
     expect(await f.run()).toEqual({ kind: "done" });

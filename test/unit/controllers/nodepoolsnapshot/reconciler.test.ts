@@ -161,6 +161,45 @@ describe("NodePoolSnapshot reconciler: decisions", () => {
     expect(w.kube.object.metadata.finalizers).toEqual([FINALIZER]);
   });
 
+  it("a new object: the snapshot GET goes out with the finalizer patch (one round trip, not two in a row), and is not repeated; the PUT waits for the finalizer", async () => {
+    const w = world({ finalizer: false, status: {}, generation: 1, slow: "never" });
+    // Hold the finalizer patch until the test lets it through.
+    let letThrough: () => void = () => {};
+    const held = new Promise<void>((r) => (letThrough = r));
+    const request = w.kube.request.bind(w.kube);
+    const armAtPatch: string[][] = [];
+    w.kube.request = async (method, path, opts) => {
+      if (method === "PATCH") {
+        await held;
+        armAtPatch.push(w.arm.calls.map((c) => c.op));
+      }
+      return request(method, path, opts);
+    };
+    const done = w.reconcile();
+    await new Promise((r) => setImmediate(r));
+    expect(w.arm.calls.map((c) => c.op)).toEqual(["snapshots.get"]); // in flight beside the patch; nothing written
+    letThrough();
+    expect(await done).toEqual({ kind: "requeueAfter", afterMs: VERIFY });
+    expect(armAtPatch).toEqual([["snapshots.get"]]);
+    expect(w.arm.calls.map((c) => c.op)).toEqual(["snapshots.get", "clusters.get", "pools.get", "snapshots.put"]);
+    expect(w.kube.object.metadata.finalizers).toEqual([FINALIZER]);
+  });
+
+  it("a failed finalizer patch: the prefetched GET is dropped and nothing is written to ARM", async () => {
+    const w = world({ finalizer: false, status: {}, generation: 1, slow: "never" });
+    const request = w.kube.request.bind(w.kube);
+    w.kube.request = (method, path, opts) => (method === "PATCH" ? Promise.reject(new Error("conflict")) : request(method, path, opts));
+    await expect(w.reconcile()).rejects.toThrow("conflict");
+    expect(w.arm.calls.map((c) => c.op)).toEqual(["snapshots.get"]);
+  });
+
+  it("an object that already has the finalizer: no prefetch; the steps read the snapshot themselves, once", async () => {
+    const w = world({ status: {}, generation: 1, slow: "never" });
+    await w.reconcile();
+    expect(w.arm.count("snapshots.get")).toBe(1);
+    expect(w.arm.count("snapshots.put")).toBe(1);
+  });
+
   const statusWrites = (w: World): string[] =>
     w.kube.writes
       .filter((x) => x.method === "PUT" && x.path.endsWith("/status"))

@@ -8,6 +8,7 @@ import { CONTROLLER_NAME, setupNodePoolSnapshotController } from "../../../../sr
 import type { Informer } from "../../../../src/kube/informer.ts";
 import { ManualClock } from "../../../../src/runtime/clock.ts";
 import { noopControllerMetrics, type Controller } from "../../../../src/runtime/controller.ts";
+import type { Runnable } from "../../../../src/runtime/manager.ts";
 import { noopQueueMetrics } from "../../../../src/runtime/workqueue.ts";
 import { FakeArm, FakeKube, RecordingEvents } from "./support/fakes.ts";
 
@@ -20,7 +21,8 @@ function config(argv: string[]): Config {
 function setUp(argv: string[]) {
   const sources: Informer[] = [];
   const controllers: Controller[] = [];
-  const manager = { addSource: (s: Informer) => sources.push(s), addController: (c: Controller) => controllers.push(c) };
+  const runnables: Runnable[] = [];
+  const manager = { addSource: (s: Informer) => sources.push(s), addController: (c: Controller) => controllers.push(c), addRunnable: (r: Runnable) => runnables.push(r) };
   const client = new FakeKube({ apiVersion: "v1", kind: "X", metadata: { name: "x" } });
   const returned = setupNodePoolSnapshotController(manager, {
     client,
@@ -32,7 +34,7 @@ function setUp(argv: string[]) {
     queueMetrics: noopQueueMetrics,
     controllerMetrics: noopControllerMetrics,
   });
-  return { sources, controllers, returned };
+  return { sources, controllers, runnables, returned };
 }
 
 describe("setupNodePoolSnapshotController", () => {
@@ -44,6 +46,10 @@ describe("setupNodePoolSnapshotController", () => {
     expect(s.sources.map((i) => i.type.plural)).toEqual(namespaces.map(() => "nodepoolsnapshots"));
     expect(s.controllers).toEqual([s.returned]);
     expect(s.returned.name).toBe(CONTROLLER_NAME);
+  });
+
+  it("registers its background event recorder as a runnable on every replica, so a stop delivers queued events", () => {
+    expect(setUp([]).runnables.map((r) => [r.name, r.needLeaderElection])).toEqual([[`${CONTROLLER_NAME}-events`, false]]);
   });
 
   it("uses --workers", () => {
