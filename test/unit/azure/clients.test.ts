@@ -2,7 +2,7 @@ import { createHttpHeaders, createPipelineRequest, type PipelineResponse } from 
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { createArmClients, THROTTLE_EPISODE_GAP_MS, throttleLogPolicy } from "../../../src/azure/clients.ts";
+import { armAgent, createArmClients, THROTTLE_EPISODE_GAP_MS, throttleLogPolicy } from "../../../src/azure/clients.ts";
 import { fixedTokenCredential } from "../../../src/azure/credential.ts";
 import { createArmMetrics } from "../../../src/azure/metrics.ts";
 
@@ -18,6 +18,47 @@ function clients() {
     timeoutMs: 30_000,
   });
 }
+
+describe("armAgent: an extra CA without a per-request cost", () => {
+  const ca = "-----BEGIN CERTIFICATE-----\nextra\n-----END CERTIFICATE-----\n";
+  it("trusts Node's roots and the extra CA, keeps connections alive, and leaves the CA out of its pool key", () => {
+    const agent = armAgent([ca]);
+    const options = (agent as unknown as { options: { ca: string[]; keepAlive: boolean } }).options;
+    expect(options.keepAlive).toBe(true);
+    expect(options.ca).toContain(ca);
+    expect(options.ca.length).toBeGreaterThan(100);
+    // Node's https.Agent joins every option into the key (the whole bundle, on each request).
+    const key = agent.getName({ host: "arm.local", port: 443, servername: "arm.local", ...options } as never);
+    expect(key).toBe("arm.local:443:::arm.local");
+    agent.destroy();
+  });
+
+  it("with a CA, every request of both clients goes through that one agent; without one, the SDK's", async () => {
+    const c = createArmClients({
+      endpoint: "https://management.example.invalid",
+      credential: fixedTokenCredential("t", () => 0),
+      userAgent: "aksnap/test",
+      ca,
+      writeRate: false,
+      metrics: createArmMetrics(new Registry()),
+      now: () => 0,
+      sleep: async () => {},
+      timeoutMs: 30_000,
+    }).forSubscription("s");
+    const seen: unknown[] = [];
+    for (const pipeline of [c.containerService.pipeline, c.compute.pipeline]) {
+      const req = createPipelineRequest({ url: "https://management.example.invalid/x" });
+      await pipeline.sendRequest(
+        { sendRequest: (r) => (seen.push(r.agent), Promise.resolve({ request: r, status: 200, headers: createHttpHeaders() })) },
+        req,
+      );
+    }
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBeDefined();
+    expect(seen[1]).toBe(seen[0]);
+    expect(clients().forSubscription("s").containerService.pipeline.getOrderedPolicies().map((p) => p.name)).not.toContain("aksnapArmAgent");
+  });
+});
 
 describe("createArmClients", () => {
   it("builds one client pair per subscription and caches it (subscription ids compared case-insensitively)", () => {
