@@ -1,6 +1,6 @@
 // Benchmark (make bench): NodePoolSnapshot at scale, every figure a ratio or count measured in this
 // one run, against a real kube-apiserver, the ARM emulator, and the operator as its own process
-// (node src/main.ts, as deployed):
+// (dist/src/main.js with the image's Node flags, as deployed):
 //   1. the floor: the time this apiserver takes to store N objects and write one status each;
 //   2. apply→Ready of N objects with the write budget out of the way, against that floor; the
 //      apiserver writes per object (watch events of the kind + Event writes) against the floor's 2;
@@ -9,6 +9,7 @@
 //   4. ARM calls per Ready object-hour: a restarted operator at a short resync period, scaled to 1 h;
 //   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
 //   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
+//   node bench/scale.ts --rss-only [--memory-objects 10000]   (5. alone: a minute or two)
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     window: { type: "string" },
     concurrency: { type: "string" },
     workers: { type: "string" },
+    "rss-only": { type: "boolean" },
   },
 });
 const N = Number(values.objects ?? 1000);
@@ -43,6 +45,8 @@ const C = Number(values.concurrency ?? 16);
 /** --workers for the operator under test (unset: its default). */
 const workerFlag: Record<string, string> = values.workers ? { workers: values.workers } : {};
 const HOUR = 3_600_000;
+/** Only 5. (RSS idle and with MEM_N objects): the other figures are skipped. */
+const rssOnly = values["rss-only"] === true;
 
 const nps = NodePoolSnapshotKind.resource;
 const nsType = { group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false } as const;
@@ -110,61 +114,74 @@ try {
     await p.exited;
   };
 
-  // 1. The floor: store N objects and write one status each, as fast as this apiserver goes.
-  log(`floor: ${N} creates + ${N} status writes`);
-  const f0 = performance.now();
-  await pool(N, C, async (i) => {
-    const o = await admin.create(nps, npsObject("floor", `f${i}`));
-    await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/floor/nodepoolsnapshots/f${i}/status`, {
-      body: { ...o, status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "x", lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] } },
+  let figures: string[] = [];
+  let rssN = NaN;
+  if (!rssOnly) {
+    // 1. The floor: store N objects and write one status each, as fast as this apiserver goes.
+    log(`floor: ${N} creates + ${N} status writes`);
+    const f0 = performance.now();
+    await pool(N, C, async (i) => {
+      const o = await admin.create(nps, npsObject("floor", `f${i}`));
+      await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/floor/nodepoolsnapshots/f${i}/status`, {
+        body: { ...o, status: { observedGeneration: 1, conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: "x", lastTransitionTime: new Date().toISOString(), observedGeneration: 1 }] } },
+      });
     });
-  });
-  const floorMs = performance.now() - f0;
+    const floorMs = performance.now() - f0;
 
-  // 2. apply→Ready with the write budget out of the way; every write to the kind seen by a watch.
-  let writes = 0;
-  const ready = new Set<string>();
-  const watching = new AbortController();
-  const informer = new Informer(admin, nps, { namespace: "apply" });
-  const seeObj = (o: KubeObject): void => {
-    writes += 1;
-    if (readyOf(o)) ready.add(o.metadata.name);
-  };
-  informer.addHandler({ onAdd: seeObj, onUpdate: (_old, o) => seeObj(o), onDelete: () => {} });
-  await informer.start(watching.signal);
-  await informer.waitForSync();
-  const opA = spawn("apply", { "arm-write-qps": "1000000", "arm-write-burst": "1000000", ...workerFlag });
-  await sleep(3000); // the process starts and lists before the clock runs
-  emu.control.clearRequests();
-  log(`apply: ${N} NodePoolSnapshots`);
-  const a0 = performance.now();
-  await pool(N, C, (i) => admin.create(nps, npsObject("apply", `a${i}`)));
-  while (ready.size < N) await sleep(100);
-  const applyMs = performance.now() - a0;
-  await sleep(5000); // trailing writes (a second status, events) are counted too
-  const armCreate = emu.control.requests().filter((r) => r.route !== "control").length;
-  const events = (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
-  watching.abort();
-  await informer.stopped();
-  await stop(opA);
+    // 2. apply→Ready with the write budget out of the way; every write to the kind seen by a watch.
+    let writes = 0;
+    const ready = new Set<string>();
+    const watching = new AbortController();
+    const informer = new Informer(admin, nps, { namespace: "apply" });
+    const seeObj = (o: KubeObject): void => {
+      writes += 1;
+      if (readyOf(o)) ready.add(o.metadata.name);
+    };
+    informer.addHandler({ onAdd: seeObj, onUpdate: (_old, o) => seeObj(o), onDelete: () => {} });
+    await informer.start(watching.signal);
+    await informer.waitForSync();
+    const opA = spawn("apply", { "arm-write-qps": "1000000", "arm-write-burst": "1000000", ...workerFlag });
+    await sleep(3000); // the process starts and lists before the clock runs
+    emu.control.clearRequests();
+    log(`apply: ${N} NodePoolSnapshots`);
+    const a0 = performance.now();
+    await pool(N, C, (i) => admin.create(nps, npsObject("apply", `a${i}`)));
+    while (ready.size < N) await sleep(100);
+    const applyMs = performance.now() - a0;
+    await sleep(5000); // trailing writes (a second status, events) are counted too
+    const armCreate = emu.control.requests().filter((r) => r.route !== "control").length;
+    const events = (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
+    watching.abort();
+    await informer.stopped();
+    await stop(opA);
 
-  // 3. The budget's floor for N ARM writes at the default bucket.
-  const cfg = loadConfig([`--default-subscription-id=${SUB}`, "--credential=static-token"], { AKSNAP_STATIC_TOKEN: "x" });
-  if (cfg === "help") throw new Error("help");
-  const bucketMinS = Math.max(0, N - cfg.armWriteBurst) / cfg.armWriteQps;
+    // 3. The budget's floor for N ARM writes at the default bucket.
+    const cfg = loadConfig([`--default-subscription-id=${SUB}`, "--credential=static-token"], { AKSNAP_STATIC_TOKEN: "x" });
+    if (cfg === "help") throw new Error("help");
+    const bucketMinS = Math.max(0, N - cfg.armWriteBurst) / cfg.armWriteQps;
 
-  // 4. Steady state after a restart: ARM calls per Ready object-hour at the default period.
-  log(`steady state: restart over ${N} Ready objects at --resync-period=${resyncMs}ms for ${windowMs} ms`);
-  const opB = spawn("apply", { "resync-period": `${resyncMs}ms` });
-  emu.control.clearRequests();
-  const w0 = performance.now();
-  await sleep(windowMs);
-  const steadyCalls = emu.control.requests().filter((r) => r.route !== "control").length;
-  const wMs = performance.now() - w0;
-  const rssN = rssMiB(opB.child.pid ?? 0);
-  await stop(opB);
-  const perObjectPeriod = steadyCalls / N / (wMs / resyncMs);
-  const perObjectHour = perObjectPeriod * (HOUR / 3_600_000); // the default period is 1 h
+    // 4. Steady state after a restart: ARM calls per Ready object-hour at the default period.
+    log(`steady state: restart over ${N} Ready objects at --resync-period=${resyncMs}ms for ${windowMs} ms`);
+    const opB = spawn("apply", { "resync-period": `${resyncMs}ms` });
+    emu.control.clearRequests();
+    const w0 = performance.now();
+    await sleep(windowMs);
+    const steadyCalls = emu.control.requests().filter((r) => r.route !== "control").length;
+    const wMs = performance.now() - w0;
+    rssN = rssMiB(opB.child.pid ?? 0);
+    await stop(opB);
+    const perObjectPeriod = steadyCalls / N / (wMs / resyncMs);
+    const perObjectHour = perObjectPeriod * (HOUR / 3_600_000); // the default period is 1 h
+    const writesPerObject = (writes + events) / N;
+    figures = [
+      `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s`,
+      `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
+      `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
+      `  ARM calls per snapshot created: ${(armCreate / N).toFixed(2)} (${armCreate} for ${N}; target ≤ 2.5)`,
+      `bucket-limited minimum for ${N} ARM writes at the default budget (${cfg.armWriteQps}/s, burst ${cfg.armWriteBurst}): ${bucketMinS.toFixed(0)} s = ${((bucketMinS * 1000) / floorMs).toFixed(2)}× the floor`,
+      `ARM calls per Ready object-hour at --resync-period=1h: ${perObjectHour.toFixed(3)} (${steadyCalls} calls for ${N} objects over ${(wMs / 1000).toFixed(0)} s at ${resyncMs / 1000} s; target ≤ 0.1)`,
+    ];
+  }
 
   // 5. RSS idle, and with MEM_N Ready objects (seeded as a previous process would leave them).
   log("rss idle");
@@ -198,15 +215,9 @@ try {
   const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
   await stop(full);
 
-  const writesPerObject = (writes + events) / N;
   out.push(
-    `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s`,
-    `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
-    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
-    `  ARM calls per snapshot created: ${(armCreate / N).toFixed(2)} (${armCreate} for ${N}; target ≤ 2.5)`,
-    `bucket-limited minimum for ${N} ARM writes at the default budget (${cfg.armWriteQps}/s, burst ${cfg.armWriteBurst}): ${bucketMinS.toFixed(0)} s = ${((bucketMinS * 1000) / floorMs).toFixed(2)}× the floor`,
-    `ARM calls per Ready object-hour at --resync-period=1h: ${perObjectHour.toFixed(3)} (${steadyCalls} calls for ${N} objects over ${(wMs / 1000).toFixed(0)} s at ${resyncMs / 1000} s; target ≤ 0.1)`,
-    `operator RSS: idle ${rssIdle.toFixed(0)} MiB, ${N} Ready objects ${rssN.toFixed(0)} MiB, ${MEM_N} Ready objects ${rssFull.toFixed(0)} MiB (target ≤ 120)`,
+    ...figures,
+    `operator RSS: idle ${rssIdle.toFixed(0)} MiB${rssOnly ? "" : `, ${N} Ready objects ${rssN.toFixed(0)} MiB`}, ${MEM_N} Ready objects ${rssFull.toFixed(0)} MiB (target ≤ 120)`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
 } finally {

@@ -142,11 +142,20 @@ export interface OperatorProcess {
   exited: Promise<number | string>;
 }
 
-/** `node src/main.ts` as its own process, with the image's Node flags, logs to a file. */
+/**
+ * The compiled operator the image runs (dist/src/main.js), built by hack/build.sh when a source is
+ * newer than the last build (a no-op otherwise): a process under test is what ships.
+ */
+export function operatorEntry(): string {
+  execFileSync("bash", [join(repoRoot, "hack/build.sh")], { stdio: ["ignore", "inherit", "inherit"] });
+  return join(repoRoot, "dist/src/main.js");
+}
+
+/** The operator as its own process, as the image runs it (compiled, the image's Node flags), logs to a file. */
 export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = {}, logDir = mkdtempSync(join(tmpdir(), "aksnap-op-"))): OperatorProcess {
   const logFile = join(logDir, `operator-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_FLAGS, join(repoRoot, "src/main.ts"), ...operatorArgs(env, extra)], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, operatorEntry(), ...operatorArgs(env, extra)], {
     env: { ...process.env, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -1,4 +1,4 @@
-// The image runs the operator with the Node flags src/operator.ts declares (and measures).
+// The image runs the compiled operator with the Node flags src/operator.ts declares (and measures).
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -8,6 +8,6 @@ describe("Node flags", () => {
   it("the Containerfile ENTRYPOINT passes NODE_FLAGS before the script", () => {
     const line = readFileSync(fileURLToPath(new URL("../../Containerfile", import.meta.url)), "utf8").split("\n").find((l) => l.startsWith("ENTRYPOINT"));
     const argv = JSON.parse(line?.slice("ENTRYPOINT".length) ?? "[]") as string[];
-    expect(argv).toEqual(["/usr/local/bin/node", ...NODE_FLAGS, "/app/src/main.ts"]);
+    expect(argv).toEqual(["/usr/local/bin/node", ...NODE_FLAGS, "/app/dist/src/main.js"]);
   });
 });
