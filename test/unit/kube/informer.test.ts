@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject, ListResult, ResourceType, WatchEvent } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/errors.ts";
-import { backoffDelay, Informer, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
+import { backoffDelay, frozenCopy, Informer, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
 
 const cms: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
 
@@ -230,5 +230,37 @@ describe("informer cache objects", () => {
     expect(inf.get("ns/a")?.data).toEqual({});
     expect(inf.keys()).toEqual(["ns/a"]);
     ac.abort();
+  });
+});
+
+describe("StringTable and frozenCopy (the cache shares repeated strings)", () => {
+  it("keeps at most max strings: full, it starts over, so unique values cannot grow it", () => {
+    const t = new StringTable(3);
+    for (const s of ["a", "b", "c"]) t.intern(s);
+    expect(t.size).toBe(3);
+    expect(t.intern("b")).toBe("b");
+    expect(t.size).toBe(3);
+    t.intern("d");
+    expect(t.size).toBe(1);
+    for (let i = 0; i < 100; i++) t.intern(`uid-${i}`);
+    expect(t.size).toBeLessThanOrEqual(3);
+  });
+
+  it("leaves long strings out of the table", () => {
+    const t = new StringTable();
+    expect(t.intern("x".repeat(513))).toBe("x".repeat(513));
+    expect(t.size).toBe(0);
+  });
+
+  it("copies deeply and freezes the copy, not its input", () => {
+    const t = new StringTable();
+    const input = { a: "x", list: [{ b: "y", n: 1, ok: true, none: null }], nested: { c: "x" } };
+    const before = structuredClone(input);
+    const copy = frozenCopy(input, t);
+    expect(copy).toEqual(before);
+    expect(input).toEqual(before);
+    expect(Object.isFrozen(input) || Object.isFrozen(input.list) || Object.isFrozen(input.nested)).toBe(false);
+    expect([copy, copy.list, copy.list[0], copy.nested].every((o) => Object.isFrozen(o))).toBe(true);
+    expect(t.size).toBe(2); // "x" once for both fields, and "y"
   });
 });
