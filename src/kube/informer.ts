@@ -40,6 +40,8 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** No event or bookmark for this long → close the watch and re-watch. Default 150 s (DEFAULT_INACTIVITY_TIMEOUT_MS). */
   inactivityTimeoutMs?: number;
+  /** Objects per LIST page. Default LIST_PAGE_SIZE. */
+  pageSize?: number;
   /** Applied to every object before it is stored; default stripManagedFields. Must not mutate its input. */
   transform?: (obj: KubeObject) => KubeObject;
   log?: InformerLogger;
@@ -71,6 +73,13 @@ export const DEFAULT_INACTIVITY_TIMEOUT_MS = 150_000;
 /** A watch shorter than this with no events is a failure (client-go's "very short watch"). */
 export const SHORT_WATCH_MS = 1_000;
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+/**
+ * Objects per LIST page. Each page arrives as one response body, buffered and parsed whole; the
+ * glibc heap those buffers grow stays with the process: pages of 100 instead of client-go's 500
+ * took an operator with 10,000 objects from ≈ 17 to ≈ 13 MiB of malloc heap (−3.5 MiB RSS), at
+ * 100 requests per relist of 10,000 instead of 20.
+ */
+export const LIST_PAGE_SIZE = 100;
 
 const silent: InformerLogger = { info() {}, warn() {}, debug() {} };
 
@@ -360,7 +369,12 @@ export class Informer {
   private async relist(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
     // Transformed page by page: 10,000 objects are never all held with their managedFields.
-    const res = await this.client.list(this.type, this.opts.namespace, { labelSelector: this.opts.labelSelector, signal, each: (o) => this.transform(o) });
+    const res = await this.client.list(this.type, this.opts.namespace, {
+      labelSelector: this.opts.labelSelector,
+      pageSize: this.opts.pageSize ?? LIST_PAGE_SIZE,
+      signal,
+      each: (o) => this.transform(o),
+    });
     this.heard();
     const seen = new Set<string>();
     for (const obj of res.items) {

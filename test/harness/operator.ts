@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createOperator, NODE_FLAGS, type Operator } from "../../src/operator.ts";
+import { createOperator, NODE_FLAGS, PROCESS_ENV, type Operator } from "../../src/operator.ts";
 import type { KubeClient} from "../../src/kube/client.ts";
 import { type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
@@ -156,7 +156,7 @@ export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = 
   const logFile = join(logDir, `operator-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.log`);
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [...NODE_FLAGS, operatorEntry(), ...operatorArgs(env, extra)], {
-    env: { ...process.env, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
+    env: { ...process.env, ...PROCESS_ENV, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(out);

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject, ListResult, ResourceType, WatchEvent } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/errors.ts";
-import { backoffDelay, frozenCopy, Informer, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
+import { backoffDelay, frozenCopy, Informer, LIST_PAGE_SIZE, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
 
 const cms: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
 
@@ -16,14 +16,16 @@ function cm(name: string, rv: string, extra: Partial<KubeObject["metadata"]> & R
 type WatchScript = (opts: { signal?: AbortSignal; timeoutSeconds?: number; onOpen?: () => void }, onEvent: (e: WatchEvent) => void) => Promise<void>;
 
 /** A client whose list answers items and whose watch runs a script; counts calls and guards against spinning. */
-function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortController): InformerClient & { lists: number; watches: number; timeouts: number[] } {
+function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortController): InformerClient & { lists: number; watches: number; timeouts: number[]; pageSizes: Array<number | undefined> } {
   const c = {
     lists: 0,
     watches: 0,
     timeouts: [] as number[],
+    pageSizes: [] as Array<number | undefined>,
     // As KubeClient.list: `each` maps every item as its page arrives.
-    list: (_rt: ResourceType, _ns: string | undefined, opts: { each?: (o: KubeObject) => KubeObject } = {}): Promise<ListResult> => {
+    list: (_rt: ResourceType, _ns: string | undefined, opts: { each?: (o: KubeObject) => KubeObject; pageSize?: number } = {}): Promise<ListResult> => {
       c.lists++;
+      c.pageSizes.push(opts.pageSize);
       const all = structuredClone(items);
       return Promise.resolve({ items: opts.each ? all.map(opts.each) : all, resourceVersion: "10" });
     },
@@ -34,7 +36,7 @@ function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortCon
       return watch(opts, onEvent);
     },
   };
-  return c as unknown as InformerClient & { lists: number; watches: number; timeouts: number[] };
+  return c as unknown as InformerClient & { lists: number; watches: number; timeouts: number[]; pageSizes: Array<number | undefined> };
 }
 
 /** Virtual time: sleep records the delay, advances the monotonic clock and returns at once. */
@@ -219,6 +221,20 @@ describe("informer cache objects", () => {
     expect(() => got.metadata.annotations && (got.metadata.annotations["new"] = "1")).toThrow(TypeError);
     expect(Object.isFrozen(fromHandler)).toBe(true);
     expect(inf.get("ns/a")?.data).toEqual({ v: "11" });
+    ac.abort();
+  });
+
+  it.each<[string, number | undefined, number]>([
+    ["pages of LIST_PAGE_SIZE (100: smaller response bodies than client-go's 500)", undefined, LIST_PAGE_SIZE],
+    ["pages of the size asked for", 7, 7],
+  ])("lists in %s", async (_n, pageSize, want) => {
+    const ac = new AbortController();
+    const client = scripted(() => new Promise(() => {}), [fat]);
+    const inf = new Informer(client, cms, pageSize === undefined ? {} : { pageSize });
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    expect(client.pageSizes).toEqual([want]);
+    expect(LIST_PAGE_SIZE).toBe(100);
     ac.abort();
   });
 
