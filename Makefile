@@ -9,7 +9,7 @@ NODE_BIN := $(shell hack/ensure-node.sh)
 export PATH := $(NODE_BIN):$(PATH)
 VITEST := node node_modules/vitest/vitest.mjs
 
-.PHONY: help deps tools generate check-generated lint typecheck test test-unit test-contract test-integration demo demo-node control-plane bench image clean
+.PHONY: help deps build tools generate check-generated lint typecheck test test-unit test-contract test-integration demo demo-node control-plane bench image clean
 
 help:
 	@echo "make demo   - local control plane + ARM emulator + operator + samples, shown until Ready"
@@ -23,6 +23,11 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 deps: node_modules/.installed
+
+# The operator compiled to JavaScript in dist/src (what the image runs; the test harness and the
+# bench spawn it too). Cached: a no-op unless a source changed; emit only, a few seconds.
+build: deps
+	bash hack/build.sh
 
 # Real upstream binaries built from Go modules into ~/.cache/aksnap (skipped when present).
 tools:
@@ -46,10 +51,10 @@ test-unit: deps
 test-contract: deps
 	$(VITEST) run --project contract
 
-test-integration: deps tools
+test-integration: deps build tools
 	$(VITEST) run --project integration
 
-test: deps lint typecheck check-generated tools
+test: deps lint typecheck check-generated build tools
 	@rc=0; $(VITEST) run --reporter=default --reporter=json --outputFile.json=.test-results.json || rc=$$?; \
 	  node hack/test-summary.ts .test-results.json; exit $$rc
 

@@ -10,7 +10,7 @@ const noAzure = {
 };
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", ".tools/", ".demo/", "deploy/", "coverage/"] },
+  { ignores: ["node_modules/", "dist/", ".dist-new-*/", ".dist-old/", ".tools/", ".demo/", "deploy/", "coverage/"] },
   ...tseslint.configs.recommended,
   {
     files: ["**/*.ts"],

@@ -1,6 +1,7 @@
 // Benchmark: informer cache memory for N objects shaped like kubectl-applied NodePoolSnapshots
 // with a status written by the operator, stored as they come (identity transform) against the
-// default transform (managedFields and last-applied annotation dropped). Heap after a full GC.
+// default transform (managedFields and last-applied annotation dropped) and the cache's shared strings
+// (StringTable). Heap after a full GC.
 //   node --expose-gc bench/informer-memory.ts [--objects 10000]
 import { parseArgs } from "node:util";
 import type { KubeObject, ListResult } from "../src/kube/client.ts";

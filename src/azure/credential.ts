@@ -1,8 +1,7 @@
 // Credential selection. A config object in, a TokenCredential out; the environment is read only by
 // the caller (config.ts), which passes the values in.
 
-import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { DefaultAzureCredential, WorkloadIdentityCredential } from "@azure/identity";
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
 
 export type { TokenCredential } from "@azure/core-auth";
 
@@ -26,20 +25,51 @@ export type CredentialConfig =
   /** An injected credential: tests and the local emulator. */
   | { readonly mode: "static"; readonly credential: TokenCredential };
 
+/** A credential built on first use (see createCredential). */
+export interface LazyCredential extends TokenCredential {
+  /** The credential itself, built (and @azure/identity loaded) on the first call. */
+  resolve(): Promise<TokenCredential>;
+}
+
+/**
+ * `load` runs on the first getToken (or resolve), once; a failed load is retried on the next call.
+ * @azure/identity and MSAL cost ≈ 4 MiB of heap and are needed only when a token is: not by the
+ * static-token mode, nor by an operator that has not called ARM yet.
+ */
+export function lazyCredential(load: () => Promise<TokenCredential>): LazyCredential {
+  let loading: Promise<TokenCredential> | undefined;
+  const resolve = (): Promise<TokenCredential> =>
+    (loading ??= load().catch((e: unknown) => {
+      loading = undefined;
+      throw e;
+    }));
+  return {
+    resolve,
+    getToken: async (scopes: string | string[], options?: GetTokenOptions) => (await resolve()).getToken(scopes, options),
+  };
+}
+
+/** workload-identity and default load @azure/identity on the first token request (lazyCredential). */
 export function createCredential(config: CredentialConfig): TokenCredential {
   switch (config.mode) {
     case "workload-identity":
-      return new WorkloadIdentityCredential({
-        clientId: config.clientId,
-        tenantId: config.tenantId,
-        tokenFilePath: config.tokenFilePath,
-        ...(config.authorityHost !== undefined ? { authorityHost: config.authorityHost } : {}),
+      return lazyCredential(async () => {
+        const { WorkloadIdentityCredential } = await import("@azure/identity");
+        return new WorkloadIdentityCredential({
+          clientId: config.clientId,
+          tenantId: config.tenantId,
+          tokenFilePath: config.tokenFilePath,
+          ...(config.authorityHost !== undefined ? { authorityHost: config.authorityHost } : {}),
+        });
       });
     case "default":
-      return new DefaultAzureCredential({
-        ...(config.managedIdentityClientId !== undefined ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
-        ...(config.tenantId !== undefined ? { tenantId: config.tenantId } : {}),
-        ...(config.authorityHost !== undefined ? { authorityHost: config.authorityHost } : {}),
+      return lazyCredential(async () => {
+        const { DefaultAzureCredential } = await import("@azure/identity");
+        return new DefaultAzureCredential({
+          ...(config.managedIdentityClientId !== undefined ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
+          ...(config.tenantId !== undefined ? { tenantId: config.tenantId } : {}),
+          ...(config.authorityHost !== undefined ? { authorityHost: config.authorityHost } : {}),
+        });
       });
     case "static":
       return config.credential;

@@ -86,9 +86,13 @@ export function defineKind<K extends string, Spec extends TSchema, Status extend
     spec: def.spec,
     status: Type.Optional(def.status),
   });
-  const validator = Compile(objectSchema);
+  // Compiled on the first parse: the code TypeBox generates for a kind is ≈ 0.3 MiB of heap, and an
+  // operator (or a CLI call) that never sees an object of a kind need not hold it.
+  let compiled: ReturnType<typeof Compile<TSchema>> | undefined;
+  const v = (): ReturnType<typeof Compile<TSchema>> => (compiled ??= Compile(objectSchema));
 
   const check = (u: unknown, opts: ParseOptions): { value: unknown; issues: Issue[] } => {
+    const validator = v();
     const value = validator.Default(normalize(u));
     const head = headerIssue(value, def.kind);
     if (head) return { value, issues: [head] };
@@ -115,7 +119,7 @@ export function defineKind<K extends string, Spec extends TSchema, Status extend
     validateUpdate(prev, next, opts = {}) {
       const { value, issues } = check(next, opts);
       if (issues.length === 0) {
-        const old = validator.Default(normalize(prev));
+        const old = v().Default(normalize(prev));
         const spec = (objectSchema.properties as Record<string, TSchema>).spec as TSchema;
         issues.push(...transitionIssues(spec, field(value, "spec"), field(old, "spec"), ["spec"]));
       }

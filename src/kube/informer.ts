@@ -9,7 +9,8 @@
 // - The server-side watch timeout is random in [5, 10) minutes so replicas do not re-watch in step.
 // - Objects pass a transform before they are stored (client-go's SetTransform; by default
 //   managedFields and kubectl's last-applied annotation are dropped — most of an object's bytes)
-//   and are deep-frozen: a caller cannot change the cache by accident.
+//   and stored as deep-frozen copies whose repeated strings are shared (StringTable): a caller
+//   cannot change the cache by accident, and 10,000 objects do not hold 10,000 copies of a value.
 // Handlers receive objects; controllers turn them into keys.
 import type { KubeClient, KubeObject, ResourceType, WatchEvent } from "./client.ts";
 import { objectKey } from "./client.ts";
@@ -45,6 +46,8 @@ export interface InformerOptions {
    * that need the kind see none) and re-lists every backoff.maxMs until the API appears.
    */
   optional?: boolean;
+  /** Objects per LIST page. Default LIST_PAGE_SIZE. */
+  pageSize?: number;
   /** Applied to every object before it is stored; default stripManagedFields. Must not mutate its input. */
   transform?: (obj: KubeObject) => KubeObject;
   log?: InformerLogger;
@@ -76,6 +79,13 @@ export const DEFAULT_INACTIVITY_TIMEOUT_MS = 150_000;
 /** A watch shorter than this with no events is a failure (client-go's "very short watch"). */
 export const SHORT_WATCH_MS = 1_000;
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+/**
+ * Objects per LIST page. Each page arrives as one response body, buffered and parsed whole; the
+ * glibc heap those buffers grow stays with the process: pages of 100 instead of client-go's 500
+ * took an operator with 10,000 objects from ≈ 17 to ≈ 13 MiB of malloc heap (−3.5 MiB RSS), at
+ * 100 requests per relist of 10,000 instead of 20.
+ */
+export const LIST_PAGE_SIZE = 100;
 
 const silent: InformerLogger = { info() {}, warn() {}, debug() {} };
 
@@ -88,6 +98,51 @@ export function stripManagedFields(obj: KubeObject): KubeObject {
     else delete metadata.annotations;
   }
   return { ...obj, metadata };
+}
+
+/**
+ * Shares equal strings among cached objects. JSON.parse gives every object its own copy of each
+ * value, so 10,000 NodePoolSnapshots held 10,000 copies of the same apiVersion, finalizer, region,
+ * condition reason and — twice each — the source pool's ARM id (≈ 180 bytes). Bounded: the table is
+ * emptied when full, so unique values (uids, names, resourceVersions) cannot grow it; a value seen
+ * again afterwards is simply shared from then on.
+ */
+export class StringTable {
+  private readonly table = new Map<string, string>();
+  private readonly max: number;
+
+  constructor(max = 4096) {
+    this.max = max;
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  intern(s: string): string {
+    if (s.length > MAX_INTERNED_LENGTH) return s;
+    const had = this.table.get(s);
+    if (had !== undefined) return had;
+    if (this.table.size >= this.max) this.table.clear();
+    this.table.set(s, s);
+    return s;
+  }
+}
+
+/** Longer strings are rarely repeated (messages, annotations): left as they are. */
+const MAX_INTERNED_LENGTH = 512;
+
+/**
+ * A deep-frozen copy of a JSON-shaped value whose strings come from `strings` (see StringTable).
+ * Frozen so a caller's accidental write throws (strict mode) instead of corrupting the cache.
+ */
+export function frozenCopy<T>(value: T, strings: StringTable): T {
+  if (typeof value === "string") return strings.intern(value) as T;
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return Object.freeze(value.map((v: unknown) => frozenCopy(v, strings))) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = frozenCopy(v, strings);
+  return Object.freeze(out) as T;
 }
 
 /** Freezes an object graph so a caller's accidental write throws (strict mode) instead of corrupting the cache. */
@@ -130,6 +185,7 @@ export class Informer {
   private readonly monotonicMs: () => number;
   private readonly inactivityMs: number;
   private readonly store = new Map<string, KubeObject>();
+  private readonly strings = new StringTable();
   private readonly handlers: InformerHandler[] = [];
   private synced = false;
   private absent = false;
@@ -331,7 +387,12 @@ export class Informer {
   private async relist(signal: AbortSignal): Promise<void> {
     this.stats.lists++;
     // Transformed page by page: 10,000 objects are never all held with their managedFields.
-    const res = await this.client.list(this.type, this.opts.namespace, { labelSelector: this.opts.labelSelector, signal, each: (o) => this.transform(o) });
+    const res = await this.client.list(this.type, this.opts.namespace, {
+      labelSelector: this.opts.labelSelector,
+      pageSize: this.opts.pageSize ?? LIST_PAGE_SIZE,
+      signal,
+      each: (o) => this.transform(o),
+    });
     this.heard();
     const seen = new Set<string>();
     for (const obj of res.items) {
@@ -365,7 +426,7 @@ export class Informer {
     const old = this.store.get(key);
     if (raw.metadata.resourceVersion) this.lastResourceVersion = raw.metadata.resourceVersion;
     if (old && old.metadata.resourceVersion === raw.metadata.resourceVersion) return; // re-list of an unchanged object
-    const obj = deepFreeze(transformed ? raw : this.transform(raw));
+    const obj = frozenCopy(transformed ? raw : this.transform(raw), this.strings);
     this.store.set(key, obj);
     for (const h of this.handlers) {
       if (old) h.onUpdate?.(old, obj);

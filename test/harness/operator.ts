@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createOperator, NODE_FLAGS, type Operator } from "../../src/operator.ts";
+import { createOperator, NODE_FLAGS, PROCESS_ENV, type Operator } from "../../src/operator.ts";
 import type { KubeClient} from "../../src/kube/client.ts";
 import { type KubeObject, type ResourceType } from "../../src/kube/client.ts";
 import { isKubeError } from "../../src/kube/errors.ts";
@@ -142,12 +142,21 @@ export interface OperatorProcess {
   exited: Promise<number | string>;
 }
 
-/** `node src/main.ts` as its own process, with the image's Node flags, logs to a file. */
+/**
+ * The compiled operator the image runs (dist/src/main.js), built by hack/build.sh when a source is
+ * newer than the last build (a no-op otherwise): a process under test is what ships.
+ */
+export function operatorEntry(): string {
+  execFileSync("bash", [join(repoRoot, "hack/build.sh")], { stdio: ["ignore", "inherit", "inherit"] });
+  return join(repoRoot, "dist/src/main.js");
+}
+
+/** The operator as its own process, as the image runs it (compiled, the image's Node flags), logs to a file. */
 export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = {}, logDir = mkdtempSync(join(tmpdir(), "aksnap-op-"))): OperatorProcess {
   const logFile = join(logDir, `operator-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_FLAGS, join(repoRoot, "src/main.ts"), ...operatorArgs(env, extra)], {
-    env: { ...process.env, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
+  const child = spawn(process.execPath, [...NODE_FLAGS, operatorEntry(), ...operatorArgs(env, extra)], {
+    env: { ...process.env, ...PROCESS_ENV, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(out);

@@ -1,4 +1,4 @@
-// The operator as real processes (node src/main.ts): SIGKILL at random points of creation never
+// The operator as real processes (dist/src/main.js, as the image runs it): SIGKILL at random points of creation never
 // yields a duplicate ARM snapshot and always converges; with two replicas only the lease holder acts.
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

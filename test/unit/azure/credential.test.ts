@@ -1,15 +1,31 @@
 import { DefaultAzureCredential, WorkloadIdentityCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import { createCredential, fixedTokenCredential, workloadIdentityFromEnv } from "../../../src/azure/credential.ts";
+import { createCredential, fixedTokenCredential, lazyCredential, workloadIdentityFromEnv, type LazyCredential } from "../../../src/azure/credential.ts";
 
 describe("credential selection", () => {
-  it("workload identity from explicit values", () => {
+  it("workload identity from explicit values, built on first use", async () => {
     const c = createCredential({ mode: "workload-identity", clientId: "cid", tenantId: "tid", tokenFilePath: "/var/run/secrets/azure/tokens/azure-identity-token" });
-    expect(c).toBeInstanceOf(WorkloadIdentityCredential);
+    expect(await (c as LazyCredential).resolve()).toBeInstanceOf(WorkloadIdentityCredential);
   });
 
-  it("default chain", () => {
-    expect(createCredential({ mode: "default", managedIdentityClientId: "cid" })).toBeInstanceOf(DefaultAzureCredential);
+  it("default chain, built on first use", async () => {
+    expect(await (createCredential({ mode: "default", managedIdentityClientId: "cid" }) as LazyCredential).resolve()).toBeInstanceOf(DefaultAzureCredential);
+  });
+
+  it("lazyCredential loads on the first token request, once, and retries a failed load", async () => {
+    let loads = 0;
+    let fail = true;
+    const c = lazyCredential(async () => {
+      loads++;
+      if (fail) throw new Error("no identity library");
+      return fixedTokenCredential("t", () => 0);
+    });
+    expect(loads).toBe(0);
+    await expect(c.getToken("s")).rejects.toThrow("no identity library");
+    fail = false;
+    const tokens = await Promise.all([c.getToken("s"), c.getToken("s")]);
+    expect(tokens.map((t) => t?.token)).toEqual(["t", "t"]);
+    expect(loads).toBe(2);
   });
 
   it("static returns the injected credential itself", () => {

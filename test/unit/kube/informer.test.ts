@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject, ListResult, ResourceType, WatchEvent } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/errors.ts";
-import { backoffDelay, Informer, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
+import { backoffDelay, frozenCopy, Informer, LIST_PAGE_SIZE, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
 
 const cms: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
 
@@ -16,14 +16,16 @@ function cm(name: string, rv: string, extra: Partial<KubeObject["metadata"]> & R
 type WatchScript = (opts: { signal?: AbortSignal; timeoutSeconds?: number; onOpen?: () => void }, onEvent: (e: WatchEvent) => void) => Promise<void>;
 
 /** A client whose list answers items and whose watch runs a script; counts calls and guards against spinning. */
-function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortController): InformerClient & { lists: number; watches: number; timeouts: number[] } {
+function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortController): InformerClient & { lists: number; watches: number; timeouts: number[]; pageSizes: Array<number | undefined> } {
   const c = {
     lists: 0,
     watches: 0,
     timeouts: [] as number[],
+    pageSizes: [] as Array<number | undefined>,
     // As KubeClient.list: `each` maps every item as its page arrives.
-    list: (_rt: ResourceType, _ns: string | undefined, opts: { each?: (o: KubeObject) => KubeObject } = {}): Promise<ListResult> => {
+    list: (_rt: ResourceType, _ns: string | undefined, opts: { each?: (o: KubeObject) => KubeObject; pageSize?: number } = {}): Promise<ListResult> => {
       c.lists++;
+      c.pageSizes.push(opts.pageSize);
       const all = structuredClone(items);
       return Promise.resolve({ items: opts.each ? all.map(opts.each) : all, resourceVersion: "10" });
     },
@@ -34,7 +36,7 @@ function scripted(watch: WatchScript, items: KubeObject[] = [], guard?: AbortCon
       return watch(opts, onEvent);
     },
   };
-  return c as unknown as InformerClient & { lists: number; watches: number; timeouts: number[] };
+  return c as unknown as InformerClient & { lists: number; watches: number; timeouts: number[]; pageSizes: Array<number | undefined> };
 }
 
 /** Virtual time: sleep records the delay, advances the monotonic clock and returns at once. */
@@ -274,6 +276,20 @@ describe("informer cache objects", () => {
     ac.abort();
   });
 
+  it.each<[string, number | undefined, number]>([
+    ["pages of LIST_PAGE_SIZE (100: smaller response bodies than client-go's 500)", undefined, LIST_PAGE_SIZE],
+    ["pages of the size asked for", 7, 7],
+  ])("lists in %s", async (_n, pageSize, want) => {
+    const ac = new AbortController();
+    const client = scripted(() => new Promise(() => {}), [fat]);
+    const inf = new Informer(client, cms, pageSize === undefined ? {} : { pageSize });
+    await inf.start(ac.signal);
+    await inf.waitForSync();
+    expect(client.pageSizes).toEqual([want]);
+    expect(LIST_PAGE_SIZE).toBe(100);
+    ac.abort();
+  });
+
   it("uses a custom transform (client-go SetTransform)", async () => {
     const ac = new AbortController();
     const inf = new Informer(scripted(() => new Promise(() => {}), [fat]), cms, { transform: (o) => ({ ...o, data: {} }) });
@@ -282,5 +298,37 @@ describe("informer cache objects", () => {
     expect(inf.get("ns/a")?.data).toEqual({});
     expect(inf.keys()).toEqual(["ns/a"]);
     ac.abort();
+  });
+});
+
+describe("StringTable and frozenCopy (the cache shares repeated strings)", () => {
+  it("keeps at most max strings: full, it starts over, so unique values cannot grow it", () => {
+    const t = new StringTable(3);
+    for (const s of ["a", "b", "c"]) t.intern(s);
+    expect(t.size).toBe(3);
+    expect(t.intern("b")).toBe("b");
+    expect(t.size).toBe(3);
+    t.intern("d");
+    expect(t.size).toBe(1);
+    for (let i = 0; i < 100; i++) t.intern(`uid-${i}`);
+    expect(t.size).toBeLessThanOrEqual(3);
+  });
+
+  it("leaves long strings out of the table", () => {
+    const t = new StringTable();
+    expect(t.intern("x".repeat(513))).toBe("x".repeat(513));
+    expect(t.size).toBe(0);
+  });
+
+  it("copies deeply and freezes the copy, not its input", () => {
+    const t = new StringTable();
+    const input = { a: "x", list: [{ b: "y", n: 1, ok: true, none: null }], nested: { c: "x" } };
+    const before = structuredClone(input);
+    const copy = frozenCopy(input, t);
+    expect(copy).toEqual(before);
+    expect(input).toEqual(before);
+    expect(Object.isFrozen(input) || Object.isFrozen(input.list) || Object.isFrozen(input.nested)).toBe(false);
+    expect([copy, copy.list, copy.list[0], copy.nested].every((o) => Object.isFrozen(o))).toBe(true);
+    expect(t.size).toBe(2); // "x" once for both fields, and "y"
   });
 });
