@@ -100,13 +100,18 @@ try {
   const allSucceededMs = Date.now() - due.getTime();
   const puts = snapshotPuts();
   const putLate = puts.map((p) => Date.parse(p.time) - due.getTime());
-  const armCalls = emu.control.requests().filter((r) => r.route !== "control").length;
+  const armRequests = emu.control.requests().filter((r) => r.route !== "control");
+  const armCalls = armRequests.length;
+  const byRoute = new Map<string, number>();
+  for (const r of armRequests) byRoute.set(`${r.method} ${r.route}`, (byRoute.get(`${r.method} ${r.route}`) ?? 0) + 1);
+  const perRoute = [...byRoute].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / Math.max(1, puts.length)).toFixed(2)}`);
   const out = [
     `schedules: ${N} due at the same minute (operator flags ${JSON.stringify(flags)})`,
     `run start lateness (status, 1 s resolution): p50 ${pct(starts, 50)} ms, p99 ${pct(starts, 99)} ms, max ${Math.max(...starts)} ms`,
     `ARM snapshot PUT lateness: p50 ${pct(putLate, 50)} ms, p99 ${pct(putLate, 99)} ms, max ${Math.max(...putLate)} ms (${puts.length} creates)`,
     `every child existed ${allChildrenAt === undefined ? "?" : allChildrenAt - due.getTime()} ms after the scheduled time; every run Succeeded after ${allSucceededMs} ms`,
     `ARM calls from the due time to all Succeeded: ${armCalls} (${(armCalls / puts.length).toFixed(2)} per disk snapshot created)`,
+    `  per disk snapshot created, by route: ${perRoute.join(", ")}`,
     `operator RSS: ${(rssBefore / 1024).toFixed(0)} MiB with ${N} schedules idle, peak ${(rssKb(pid, "VmHWM") / 1024).toFixed(0)} MiB`,
   ];
   process.stdout.write(`${out.join("\n")}\n`);
