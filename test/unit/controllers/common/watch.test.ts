@@ -1,44 +1,14 @@
 // watch(): controllers that watch the same kind share one informer per namespace (one cache, one
 // list/watch), as client-go's shared informers do. The NodePoolSnapshot controller and the schedule
 // controller (which reads its child NodePoolSnapshots) used to hold every NodePoolSnapshot twice.
-import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../../../src/config.ts";
 import { watch } from "../../../../src/controllers/common/setup.ts";
 import { setupNodePoolSnapshotController } from "../../../../src/controllers/nodepoolsnapshot/setup.ts";
 import { setupSnapshotScheduleController } from "../../../../src/controllers/snapshotschedule/setup.ts";
 import { NodePoolSnapshotKind } from "../../../../src/crds/nodepoolsnapshot.ts";
 import { SnapshotScheduleKind } from "../../../../src/crds/snapshotschedule.ts";
 import type { Informer } from "../../../../src/kube/informer.ts";
-import { ManualClock } from "../../../../src/runtime/clock.ts";
-import { noopControllerMetrics, type Controller } from "../../../../src/runtime/controller.ts";
-import { noopQueueMetrics } from "../../../../src/runtime/workqueue.ts";
-import { FakeArm, FakeKube, RecordingEvents } from "../nodepoolsnapshot/support/fakes.ts";
-
-function config(argv: string[]): Config {
-  const c = loadConfig(["--credential=static-token", ...argv], { AKSNAP_STATIC_TOKEN: "t" });
-  if (c === "help") throw new Error("unexpected help");
-  return c;
-}
-
-function recordingManager() {
-  const sources: Informer[] = [];
-  const controllers: Controller[] = [];
-  return { sources, controllers, addSource: (s: Informer) => void sources.push(s), addController: (c: Controller) => void controllers.push(c), addRunnable: () => {} };
-}
-
-function deps(argv: string[]) {
-  return {
-    client: new FakeKube({ apiVersion: "v1", kind: "X", metadata: { name: "x" } }),
-    config: config(argv),
-    log: pino({ level: "silent" }),
-    clock: new ManualClock(0),
-    events: new RecordingEvents(),
-    arm: new FakeArm(),
-    queueMetrics: noopQueueMetrics,
-    controllerMetrics: noopControllerMetrics,
-  };
-}
+import { recordingManager, setupDeps as deps } from "../nodepoolsnapshot/support/setup.ts";
 
 const names = (sources: Informer[]): string[] => sources.map((s) => `${s.type.plural}@${s.name}`).sort();
 
