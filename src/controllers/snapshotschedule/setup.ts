@@ -10,8 +10,12 @@ import type { Controller } from "../../runtime/controller.ts";
 import { enqueueOwnKey, watch, type SetupDeps, type SetupManager, newController } from "../common/setup.ts";
 import { promScheduleMetrics } from "./metrics.ts";
 import { createSnapshotScheduleReconciler, type ScheduleArm } from "./reconciler.ts";
+import { sharedTagListing } from "./tag-listing.ts";
 
 export const CONTROLLER_NAME = "snapshotschedule";
+
+/** How long one listing of a snapshot resource group answers every schedule's retention. */
+export const TAG_LISTING_MAX_AGE_MS = 5_000;
 
 /** A child's schedule key from its label (names over 63 characters are hashed there: those are found by polling). */
 export function parentKey(o: KubeObject): string | undefined {
@@ -29,7 +33,8 @@ export function setupSnapshotScheduleController(manager: SetupManager, deps: Set
     client: deps.client,
     cache,
     nodePoolCache: children.cache,
-    arm: deps.arm,
+    // Retention of many schedules sharing a snapshot resource group reads it once per few seconds.
+    arm: { ...deps.arm, computeSnapshots: sharedTagListing(deps.arm.computeSnapshots, { now: () => performance.now(), maxAgeMs: TAG_LISTING_MAX_AGE_MS }) },
     events: deps.events,
     now: () => new Date(deps.clock.now()),
     defaultSubscriptionId: cfg.defaultSubscriptionId,
