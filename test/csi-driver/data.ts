@@ -195,8 +195,10 @@ export class DataStore {
       }
     }
     state.percent = 100;
+    // Done only once ARM has been told: a caller that sees `done` must find completionPercent 100
+    // (the contract test read 87 in between, once).
+    await this.#onProgress({ ...state, done: true });
     state.done = true;
-    await this.#onProgress({ ...state });
   }
 
   /** Bytes this copy may still write before the hold stops it (Infinity without a hold of its kind). */

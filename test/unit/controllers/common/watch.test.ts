@@ -40,7 +40,7 @@ describe("watch", () => {
     const m = recordingManager();
     const d = deps([]);
     setupNodePoolSnapshotController(m, d);
-    setupSnapshotScheduleController(m, { ...d, arm: d.arm as never });
+    setupSnapshotScheduleController(m, { ...d, arm: { computeSnapshots: {}, disks: {} } as never });
     expect(names(m.sources)).toEqual(["nodepoolsnapshots@nodepoolsnapshots.aksnap.io", "snapshotschedules@snapshotschedules.aksnap.io"]);
     expect(m.controllers).toHaveLength(2);
   });
