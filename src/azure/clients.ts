@@ -1,7 +1,7 @@
 // SDK clients, one pair per subscription, built once. Every client shares the metrics policy; the
 // two clients of a subscription share its write token bucket (ARM's budget is per subscription).
 
-import https from "node:https";
+import type https from "node:https";
 import { rootCertificates } from "node:tls";
 import { ComputeManagementClient } from "@azure/arm-compute";
 import { ContainerServiceClient } from "@azure/arm-containerservice";
@@ -17,6 +17,7 @@ import type { Logger } from "pino";
 import { ArmRequestError, parseRetryAfterMs, toArmError } from "./errors.ts";
 import { armMetricsPolicy, resourceTypeFromUrl, type ArmMetrics } from "./metrics.ts";
 import { createTokenBucket, writeRateLimitPolicy, type Sleep, type WriteRateOptions } from "./ratelimit.ts";
+import { FixedTlsAgent } from "../runtime/tls-agent.ts";
 
 /** Resource Manager endpoints of the Azure clouds; the emulator passes its own URL instead. */
 export const ARM_ENDPOINTS = {
@@ -81,15 +82,10 @@ export interface ArmClients {
  * One keep-alive agent that trusts Node's roots plus `ca`. Handing the SDK `tlsOptions` instead made
  * Node build each request's pool key from the whole CA bundle (≈ 150 certificates, joined on every
  * request: ≈ 1 s of operator CPU per 1,000 snapshots created, measured with bench/scale.ts
- * --cpu-prof). One agent has one trust set, so its key leaves the CA out.
+ * --cpu-prof). One agent has one trust set, so its key leaves the CA out (FixedTlsAgent).
  */
 export function armAgent(ca: readonly string[]): https.Agent {
-  class OneTrustAgent extends https.Agent {
-    override getName(o: https.RequestOptions = {}): string {
-      return `${o.host ?? "localhost"}:${o.port ?? ""}:${o.localAddress ?? ""}:${o.family ?? ""}:${o.servername ?? ""}`;
-    }
-  }
-  return new OneTrustAgent({ keepAlive: true, ca: [...rootCertificates, ...ca] });
+  return new FixedTlsAgent({ keepAlive: true, ca: [...rootCertificates, ...ca] });
 }
 
 export function createArmClients(opts: ArmClientsOptions): ArmClients {

@@ -3,6 +3,7 @@
 // subresource, patch types and watch streams are explicit — exactly what an operator must get right.
 import https from "node:https";
 import http from "node:http";
+import { FixedTlsAgent } from "../runtime/tls-agent.ts";
 import { classifyStatus, KubeApiError, withRequest } from "./errors.ts";
 import type { KubeAuth } from "./kubeconfig.ts";
 
@@ -123,18 +124,6 @@ function tlsFingerprint(o: https.AgentOptions): string {
 
 function transient(message: string, reason = ""): KubeApiError {
   return new KubeApiError("transient", 0, reason, message);
-}
-
-/**
- * An https.Agent for one fixed set of TLS options (KubeClient builds one per TLS fingerprint). Its
- * pool key leaves the TLS options out: Node's getName decodes the CA, certificate and key into the
- * key of every request (https getName was 6.6 % of the operator's CPU while 1,000 objects were
- * created, most of it the ARM client's, whose custom CA only tests use).
- */
-class FixedTlsAgent extends https.Agent {
-  override getName(o: https.RequestOptions = {}): string {
-    return `${o.host ?? "localhost"}:${o.port ?? ""}:${o.localAddress ?? ""}:${o.family ?? ""}:${o.servername ?? ""}`;
-  }
 }
 
 export class KubeClient {
