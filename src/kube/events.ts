@@ -43,7 +43,7 @@ export class KubeEventRecorder implements EventRecorder {
   /** `times` occurrences at once (repeats merged while queued), stamped `at` (when they happened). */
   async recordTimes(obj: KubeObject, type: EventKind, reason: string, message: string, times: number, at: Date, opts: CallOptions = {}): Promise<void> {
     const namespace = obj.metadata.namespace ?? "default";
-    const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    const key = eventKey(obj, type, reason, message);
     const ts = at.toISOString().replace(/\.\d{3}Z$/, "Z");
     try {
       const prev = this.seen.get(key);
@@ -159,7 +159,7 @@ export class BackgroundEventRecorder implements EventRecorder {
   record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
     const at = this.#now();
     if (this.#direct) return this.#sink.recordTimes(obj, type, reason, message, 1, at, opts);
-    const key = `${obj.metadata.uid}|${type}|${reason}|${message}`;
+    const key = eventKey(obj, type, reason, message);
     const queued = this.#queue.get(key);
     if (queued) queued.times += 1;
     else if (this.#queue.size >= this.#maxQueued) this.#drop();
@@ -225,6 +225,11 @@ export class BackgroundEventRecorder implements EventRecorder {
         });
     }
   }
+}
+
+/** What makes two events repeats of one: the object, type, reason and message (client-go's aggregation key). */
+function eventKey(obj: KubeObject, type: EventKind, reason: string, message: string): string {
+  return `${obj.metadata.uid}|${type}|${reason}|${message}`;
 }
 
 function involved(obj: KubeObject): KubeObject {
