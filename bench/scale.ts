@@ -14,8 +14,7 @@
 //   --apply-only: only 1 and 2 (the floor and apply→Ready), with where the time went: apiserver
 //   requests per object by verb, CPU seconds per process, the operator's queue wait and reconcile
 //   time. --cpu-prof DIR: the operator of part 2 writes a V8 CPU profile there.
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -28,7 +27,7 @@ import { Informer } from "../src/kube/informer.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator } from "../test/emulator/index.ts";
 import { ensureTools, freePort, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
-import { operatorKubeconfig, repoRoot, spawnOperator, type OperatorEnv, type OperatorProcess } from "../test/harness/operator.ts";
+import { operatorEnv, type OperatorProcess, repoRoot, spawnOperator } from "../test/harness/operator.ts";
 
 const { values } = parseArgs({
   options: {
@@ -152,9 +151,7 @@ try {
   const admin = new KubeClient(kc);
   // The CSI snapshot CRDs too: the operator's VolumeSnapshot verifier waits for them.
   await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-scale-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const env: OperatorEnv = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  const { env, dir } = await operatorEnv(admin, kc, emu, SUB, { prefix: "bench-scale" });
   for (const ns of ["floor", "apply", "idle", "mem"]) await admin.create(nsType, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const spawn = (ns: string, extra: Record<string, string> = {}): OperatorProcess => {
     const p = spawnOperator(env, { "watch-namespaces": ns, "log-level": "warn", ...extra }, dir);

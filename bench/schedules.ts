@@ -5,8 +5,7 @@
 // sent (emulator request log, ms), the time until every child existed and every run succeeded,
 // ARM calls per disk snapshot created, and the operator's peak RSS.
 //   node bench/schedules.ts [--schedules 1000] [--workers 4] [--arm-write-qps 10] [--arm-write-burst 200]
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -15,7 +14,7 @@ import { KubeClient } from "../src/kube/client.ts";
 import { DEMO_NODE_RESOURCE_GROUP, DEMO_SNAPSHOT_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator } from "../test/emulator/index.ts";
 import { ensureTools, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
-import { operatorKubeconfig, repoRoot, spawnOperator } from "../test/harness/operator.ts";
+import { operatorEnv, repoRoot, spawnOperator } from "../test/harness/operator.ts";
 
 const { values } = parseArgs({
   options: { schedules: { type: "string" }, workers: { type: "string" }, "arm-write-qps": { type: "string" }, "arm-write-burst": { type: "string" } },
@@ -44,9 +43,7 @@ try {
   kc.loadFromFile(cp.kubeconfigPath);
   const admin = new KubeClient(kc);
   await installCrds(admin, crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")));
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+  const { env, dir } = await operatorEnv(admin, kc, emu, DEMO_SUBSCRIPTION_ID, { prefix: "bench" });
   const ns = "bench";
   await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const diskId = `/subscriptions/${DEMO_SUBSCRIPTION_ID}/resourceGroups/${DEMO_NODE_RESOURCE_GROUP}/providers/Microsoft.Compute/disks/bench-disk`;

@@ -3,8 +3,6 @@
 // Counts, not timings; the steady-state window runs at a short resync period and is scaled to the
 // default (1h) by the ratio of periods, both measured in this run.
 //   node bench/steady-state.ts [--objects 100] [--resync 10s] [--window 30s]
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -14,7 +12,7 @@ import { KubeClient } from "../src/kube/client.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator } from "../test/emulator/index.ts";
 import { ensureTools, startControlPlane } from "../test/harness/control-plane.ts";
 import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
-import { operatorKubeconfig, repoRoot, startInProcess } from "../test/harness/operator.ts";
+import { operatorEnv, repoRoot, startInProcess } from "../test/harness/operator.ts";
 
 const { values } = parseArgs({ options: { objects: { type: "string" }, resync: { type: "string" }, window: { type: "string" } } });
 const N = Number(values.objects ?? 100);
@@ -32,9 +30,7 @@ try {
   const admin = new KubeClient(kc);
   // The CSI snapshot CRDs too: the operator's VolumeSnapshot verifier waits for them.
   await installCrds(admin, [...crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")), ...crdFilesIn(tools.snapshotCrds)]);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+  const { env } = await operatorEnv(admin, kc, emu, DEMO_SUBSCRIPTION_ID, { prefix: "bench" });
   const ns = "bench";
   await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   const op = await startInProcess(env, { "watch-namespaces": ns, "resync-period": `${resyncMs}ms`, workers: "4" });

@@ -4,8 +4,6 @@
 // as in Azure/AKS#4555), the emulator, the operator in-process at the default poll interval.
 // N VolumeSnapshots wait on copies of different lengths; figures are counts and ratios from one run.
 //   node bench/verification.ts [--snapshots 100] [--poll 15s] [--min-copy 30s] [--max-copy 120s]
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
@@ -16,7 +14,7 @@ import { ensureTools, startControlPlane } from "../test/harness/control-plane.ts
 import { crdFilesIn, installCrds } from "../test/harness/crds.ts";
 import { startCsiPath } from "../test/harness/csi.ts";
 import { pvcType, pvType, vsClassType, vscType, vsType } from "../test/harness/csi-world.ts";
-import { operatorKubeconfig, repoRoot, startInProcess } from "../test/harness/operator.ts";
+import { operatorEnv, repoRoot, startInProcess } from "../test/harness/operator.ts";
 
 const { values } = parseArgs({ options: { snapshots: { type: "string" }, poll: { type: "string" }, "min-copy": { type: "string" }, "max-copy": { type: "string" } } });
 const N = Number(values.snapshots ?? 100);
@@ -41,9 +39,7 @@ try {
   emu.control.addResourceGroup(SUB, RG, LOC);
   emu.control.setBehaviour({ copyProgress: "allIncremental" });
   csi = await startCsiPath({ kubeconfigPath: cp.kubeconfigPath, arm: emu, subscriptionId: SUB, resourceGroup: RG, location: LOC, behaviour: "ready-on-provisioned" });
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-bench-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  const { env } = await operatorEnv(admin, kc, emu, SUB, { prefix: "bench" });
   await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   await admin.create(vsClassType, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshotClass", metadata: { name: "bench" }, driver: "disk.csi.azure.com", deletionPolicy: "Delete" });
 

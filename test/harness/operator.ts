@@ -166,15 +166,27 @@ export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = 
 }
 
 /**
- * An ARM emulator with the demo world and the operator's environment for it: a kubeconfig with the
- * chart's RBAC (a ServiceAccount token) and the emulator's CA, in a fresh temp dir.
+ * The operator's environment against an emulator: a kubeconfig with the chart's RBAC (a
+ * ServiceAccount token; `set` adds chart values such as hooks.enabled=true) and the emulator's CA,
+ * in a fresh temp dir `aksnap-<prefix>-…` (where spawned operators also log).
  */
+export async function operatorEnv(
+  admin: KubeClient,
+  adminKc: KubeConfig,
+  emu: { url: string; ca: string },
+  subscriptionId: string,
+  opts: { prefix: string; set?: string[] },
+): Promise<{ env: OperatorEnv; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), `aksnap-${opts.prefix}-`));
+  writeFileSync(join(dir, "ca.pem"), emu.ca);
+  const kubeconfig = await operatorKubeconfig(admin, adminKc, dir, undefined, opts.set ?? []);
+  return { env: { kubeconfig, armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId }, dir };
+}
+
+/** An ARM emulator with the demo world and the operator's environment for it (operatorEnv). */
 export async function operatorWorld(prefix: string, subscriptionId: string): Promise<{ emu: RunningEmulator; admin: KubeClient; env: OperatorEnv; dir: string }> {
   const emu = await startEmulator({ world: "demo" });
-  const dir = mkdtempSync(join(tmpdir(), `aksnap-${prefix}-`));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
   const kc = kubeConfig();
   const admin = kubeClient(kc);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId };
-  return { emu, admin, env, dir };
+  return { emu, admin, ...(await operatorEnv(admin, kc, emu, subscriptionId, { prefix })) };
 }

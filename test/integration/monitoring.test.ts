@@ -3,8 +3,7 @@
 // NodePoolSnapshot and a schedule run created so the ARM, reconcile and schedule series exist, and
 // /metrics scraped over HTTP.
 // Metric names are parsed out of the PromQL as rendered (rules) and as shipped (dashboard).
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodePoolSnapshotKind } from "../../src/crds/nodepoolsnapshot.ts";
@@ -12,7 +11,7 @@ import { SnapshotScheduleKind } from "../../src/crds/snapshotschedule.ts";
 import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { freePort } from "../harness/control-plane.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
-import { operatorKubeconfig, repoRoot, startInProcess, type InProcessOperator } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, repoRoot, startInProcess } from "../harness/operator.ts";
 import { renderedRuleGroups } from "../harness/promtool.ts";
 
 // PromQL words that are not metric names.
@@ -64,11 +63,9 @@ let ns: string;
 
 beforeAll(async () => {
   emu = await startEmulator({ world: "demo" });
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-mon-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
   const kc = kubeConfig();
   const admin = kubeClient(kc);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+  const { env } = await operatorEnv(admin, kc, emu, DEMO_SUBSCRIPTION_ID, { prefix: "mon" });
   ns = await createNamespace(kc, "monitoring");
   port = await freePort();
   op = await startInProcess(env, { "watch-namespaces": ns, "metrics-bind-address": `127.0.0.1:${port}` });

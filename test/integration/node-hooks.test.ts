@@ -1,9 +1,6 @@
 // Application-consistent hooks on a real node: the operator (in-process, with the chart's RBAC and
 // the opt-in hooks.enabled rules) runs SnapshotSchedule pre and post hooks through the apiserver's
 // pods/exec in a pod the kubelet runs, and the restored snapshot holds what the pre hook wrote.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HookResult } from "../../src/crds/hooks.ts";
 import { SnapshotScheduleKind, type SnapshotSchedule } from "../../src/crds/snapshotschedule.ts";
@@ -11,7 +8,7 @@ import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
 import { podType, runPod, toolsPod } from "../harness/node.ts";
 import { eventType, NODE_SUB, pvcType, startNodeWorld, vsType, type NodeWorld } from "../harness/node-world.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, startInProcess } from "../harness/operator.ts";
 
 const ssch = SnapshotScheduleKind.resource;
 const APP = { app: "db" };
@@ -19,15 +16,13 @@ const APP = { app: "db" };
 let w: NodeWorld;
 let op: InProcessOperator | undefined;
 let ns = "";
-let operatorEnv: OperatorEnv;
+let env: OperatorEnv;
 
 beforeAll(async () => {
   const t0 = Date.now();
   w = await startNodeWorld();
   console.log(`[node-world] up in ${Date.now() - t0} ms: ${JSON.stringify(w.timings)}`);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-nhooks-"));
-  writeFileSync(join(dir, "ca.pem"), w.emu.ca);
-  const kubeconfig = await operatorKubeconfig(w.admin, w.kc, dir, undefined, ["hooks.enabled=true"]);
+  ({ env } = await operatorEnv(w.admin, w.kc, w.emu, NODE_SUB, { prefix: "nhooks", set: ["hooks.enabled=true"] }));
   ns = await createNamespace(w.kc, "node-hooks");
   await w.claim(ns, "data");
   await w.waitBound(ns, "data");
@@ -36,8 +31,7 @@ beforeAll(async () => {
   pod.metadata.labels = APP;
   await w.admin.create(podType, pod);
   await eventually(async () => ((await w.admin.get(podType, ns, "db"))["status"] as { phase?: string } | undefined)?.phase === "Running" || undefined, "db pod Running", 120_000, 250);
-  operatorEnv = { kubeconfig, armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB };
-  op = await startInProcess(operatorEnv, { "watch-namespaces": ns });
+  op = await startInProcess(env, { "watch-namespaces": ns });
 }, 400_000);
 
 afterAll(async () => {
@@ -187,7 +181,7 @@ describe("SnapshotSchedule hooks on a real node", () => {
       },
       "status",
     );
-    op = await startInProcess(operatorEnv, { "watch-namespaces": ns });
+    op = await startInProcess(env, { "watch-namespaces": ns });
     const run = await lastRunOf("restart", "post hook done", (o) => (o.status?.lastRun?.hooksDone?.post ?? 0) >= 1);
     expect(byName(run?.hooks, "freeze")).toHaveLength(1);
     expect(byName(run?.hooks, "thaw")).toMatchObject([{ phase: "post", pod: "db", result: "Succeeded", exitCode: 0, outputTail: "thawed-after-restart" }]);

@@ -3,8 +3,7 @@
 // hooks.enabled) through pods/exec in pods the kubelet runs, which mount the restored PVCs. The
 // workload pods are created together with the requests (as GitOps would apply them) and are Pending
 // until their PVC exists: the hooks wait for them. The three requests of (a) run side by side.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HookResult } from "../../src/crds/hooks.ts";
@@ -13,7 +12,7 @@ import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
 import { podType, toolsPod } from "../harness/node.ts";
 import { eventType, NODE_SUB, pvcType, startNodeWorld, vsType, type NodeWorld } from "../harness/node-world.ts";
-import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, type OperatorProcess, spawnOperator, startInProcess } from "../harness/operator.ts";
 
 const rreq = RestoreRequestKind.resource;
 const OPT_IN = { "aksnap.io/verify": "true" };
@@ -32,10 +31,7 @@ beforeAll(async () => {
   const t0 = Date.now();
   w = await startNodeWorld();
   console.log(`[node-world] up in ${Date.now() - t0} ms: ${JSON.stringify(w.timings)}`);
-  dir = mkdtempSync(join(tmpdir(), "aksnap-nrhooks-"));
-  writeFileSync(join(dir, "ca.pem"), w.emu.ca);
-  const kubeconfig = await operatorKubeconfig(w.admin, w.kc, dir, undefined, ["hooks.enabled=true"]);
-  env = { kubeconfig, armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB };
+  ({ env, dir } = await operatorEnv(w.admin, w.kc, w.emu, NODE_SUB, { prefix: "nrhooks", set: ["hooks.enabled=true"] }));
   ns = await createNamespace(w.kc, "node-rhooks");
   await w.claim(ns, "data");
   await w.waitBound(ns, "data");

@@ -6,14 +6,13 @@
 // snapshot Kubernetes calls readyToUse while the copy is at 40 % really is incomplete.
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
 import { eventType, NODE_SUB, pvcType, startNodeWorld, vscType, vsType, type NodeWorld } from "../harness/node-world.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, startInProcess } from "../harness/operator.ts";
 
 const MIB = 4;
 const OPT_IN = { "aksnap.io/verify": "true" };
@@ -29,9 +28,7 @@ beforeAll(async () => {
   const t0 = Date.now();
   w = await startNodeWorld();
   console.log(`[node-world] up in ${Date.now() - t0} ms: ${JSON.stringify(w.timings)}`);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-nverify-"));
-  writeFileSync(join(dir, "ca.pem"), w.emu.ca);
-  env = { kubeconfig: await operatorKubeconfig(w.admin, w.kc, dir), armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB };
+  ({ env } = await operatorEnv(w.admin, w.kc, w.emu, NODE_SUB, { prefix: "nverify" }));
 }, 300_000);
 
 afterAll(async () => {

@@ -3,16 +3,13 @@
 // checksum. Then retention under churn: several runs with the data changed between them and
 // maxCount 2; every snapshot retention kept restores to the bytes of its own run, the others are gone.
 // The operator runs in-process with the chart's RBAC, as in node-hooks.test.ts.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RestoreRequestKind, type RestoreRequest } from "../../src/crds/restorerequest.ts";
 import { SnapshotScheduleKind, type SnapshotSchedule } from "../../src/crds/snapshotschedule.ts";
 import type { KubeObject } from "../../src/kube/client.ts";
 import { createNamespace, eventually } from "../harness/kube.ts";
 import { NODE_SUB, pvcType, startNodeWorld, vscType, vsType, type NodeWorld } from "../harness/node-world.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, startInProcess } from "../harness/operator.ts";
 
 const ssch = SnapshotScheduleKind.resource;
 const rreq = RestoreRequestKind.resource;
@@ -28,11 +25,8 @@ beforeAll(async () => {
   const t0 = Date.now();
   w = await startNodeWorld();
   console.log(`[node-world] up in ${Date.now() - t0} ms: ${JSON.stringify(w.timings)}`);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-nrt-"));
-  writeFileSync(join(dir, "ca.pem"), w.emu.ca);
-  const kubeconfig = await operatorKubeconfig(w.admin, w.kc, dir);
+  const { env } = await operatorEnv(w.admin, w.kc, w.emu, NODE_SUB, { prefix: "nrt" });
   ns = await createNamespace(w.kc, "node-roundtrip");
-  const env = { kubeconfig, armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: NODE_SUB };
   op = await startInProcess(env, { "watch-namespaces": ns, "verification-poll-interval": "2s" });
 }, 400_000);
 

@@ -3,8 +3,6 @@
 // exited: a crash loop that also stopped node-pool snapshots. Now it starts, NodePoolSnapshots go
 // Ready, a schedule with volume targets is Stalled APINotServed with a message naming the API, and
 // installing the CRDs later lets the schedule go on. Its own control plane: the shared one has them.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,7 +13,7 @@ import { DEMO_CLUSTER, DEMO_RESOURCE_GROUP, DEMO_SUBSCRIPTION_ID, startEmulator,
 import { ensureTools, startControlPlane, type ControlPlane } from "../harness/control-plane.ts";
 import { crdFilesIn, installCrds } from "../harness/crds.ts";
 import { eventually } from "../harness/kube.ts";
-import { operatorKubeconfig, repoRoot, startInProcess, type InProcessOperator } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, repoRoot, startInProcess } from "../harness/operator.ts";
 
 const POOL = `/subscriptions/${DEMO_SUBSCRIPTION_ID}/resourceGroups/${DEMO_RESOURCE_GROUP}/providers/Microsoft.ContainerService/managedClusters/${DEMO_CLUSTER}/agentPools/userpool`;
 const NS = "bare";
@@ -35,9 +33,7 @@ beforeAll(async () => {
   admin = new KubeClient(kc);
   await installCrds(admin, crdFilesIn(join(repoRoot, "deploy/helm/aksnap/crds")));
   await admin.create({ group: "", version: "v1", plural: "namespaces", kind: "Namespace", namespaced: false }, { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-bare-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  const env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: DEMO_SUBSCRIPTION_ID };
+  const { env } = await operatorEnv(admin, kc, emu, DEMO_SUBSCRIPTION_ID, { prefix: "bare" });
   op = await startInProcess(env, { "watch-namespaces": NS });
 });
 

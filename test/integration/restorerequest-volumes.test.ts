@@ -3,9 +3,6 @@
 // emulator, and the operator's own verifier deciding which snapshots are verified. New PVCs only
 // from verified snapshots, every conflict policy (an existing PVC is never
 // touched), `latest` skipping an unverified run, the namespace grant, and hydration awaited.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Condition } from "../../src/conditions/conditions.ts";
 import { RestoreRequestKind, type RestoreRequest } from "../../src/crds/restorerequest.ts";
@@ -15,7 +12,7 @@ import { startCsiPath, type CsiPath } from "../harness/csi.ts";
 import { bindClaim } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig, namespaceType } from "../harness/kube.ts";
 import { kstatus } from "../harness/kstatus.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, startInProcess } from "../harness/operator.ts";
 
 const SUB = "00000000-0000-0000-0000-0000000000c6";
 const RG = "rg-rr-vol";
@@ -94,9 +91,7 @@ beforeAll(async () => {
     volumeBindingMode: "Immediate",
     reclaimPolicy: "Delete",
   });
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-rrv-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ env } = await operatorEnv(admin, kc, emu, SUB, { prefix: "rrv" }));
 }, 180_000);
 
 afterAll(async () => {

@@ -2,9 +2,6 @@
 // csi-snapshotter, the test CSI driver `disk.csi.azure.com` backed by the ARM emulator, and the
 // operator. A child VolumeSnapshot counts only when the verifier says so (aksnap.io/verified), never
 // on readyToUse: the driver here says readyToUse while the Azure copy is still at 40 % (Azure/AKS 4555).
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { SnapshotScheduleKind, type SnapshotSchedule } from "../../src/crds/snapshotschedule.ts";
 import type { KubeClient, KubeObject, ResourceType } from "../../src/kube/client.ts";
@@ -12,7 +9,7 @@ import { startEmulator, type RunningEmulator } from "../emulator/index.ts";
 import { startCsiPath, type CsiPath } from "../harness/csi.ts";
 import { bindClaim } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeClient, kubeConfig } from "../harness/kube.ts";
-import { operatorKubeconfig, startInProcess, type InProcessOperator, type OperatorEnv } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, startInProcess } from "../harness/operator.ts";
 
 const SUB = "00000000-0000-0000-0000-0000000000c6";
 const RG = "rg-ssch-vol";
@@ -43,9 +40,7 @@ beforeAll(async () => {
   csi = await startCsiPath({ kubeconfigPath: inject("kubeconfig"), arm: emu, subscriptionId: SUB, resourceGroup: RG, location: LOC, retryIntervalMax: "5s" });
   await admin.create(vsClassType, { apiVersion: "snapshot.storage.k8s.io/v1", kind: "VolumeSnapshotClass", metadata: { name: VS_CLASS }, driver: DRIVER, deletionPolicy: "Delete" });
   clusterScoped.push([vsClassType, VS_CLASS]);
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-sschv-"));
-  writeFileSync(join(dir, "ca.pem"), emu.ca);
-  env = { kubeconfig: await operatorKubeconfig(admin, kc, dir), armEndpoint: emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: SUB };
+  ({ env } = await operatorEnv(admin, kc, emu, SUB, { prefix: "sschv" }));
 }, 180_000);
 
 afterAll(async () => {

@@ -2,14 +2,11 @@
 // VolumeSnapshots `readyToUse`, the project's CSI driver backs them with emulator snapshots, and the
 // operator (with the chart's RBAC) verifies them against Azure. The point of the product: Kubernetes
 // says ready while the Azure copy sits at 40 %; aksnap says not verified until the copy is complete.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/client.ts";
 import { coreEventType, CSI_SUB, startCsiWorld, vsClassType, vscType, vsType, type CsiWorld } from "../harness/csi-world.ts";
 import { createNamespace, eventually, kubeConfig } from "../harness/kube.ts";
-import { operatorKubeconfig, spawnOperator, startInProcess, type InProcessOperator, type OperatorEnv, type OperatorProcess } from "../harness/operator.ts";
+import { type InProcessOperator, operatorEnv, type OperatorEnv, type OperatorProcess, spawnOperator, startInProcess } from "../harness/operator.ts";
 
 const POLL = "2s";
 let w: CsiWorld;
@@ -19,9 +16,7 @@ const procs: OperatorProcess[] = [];
 
 beforeAll(async () => {
   w = await startCsiWorld();
-  const dir = mkdtempSync(join(tmpdir(), "aksnap-verify-"));
-  writeFileSync(join(dir, "ca.pem"), w.emu.ca);
-  env = { kubeconfig: await operatorKubeconfig(w.admin, kubeConfig(), dir), armEndpoint: w.emu.url, armCaFile: join(dir, "ca.pem"), subscriptionId: CSI_SUB };
+  ({ env } = await operatorEnv(w.admin, kubeConfig(), w.emu, CSI_SUB, { prefix: "verify" }));
 }, 180_000);
 
 afterAll(async () => {
