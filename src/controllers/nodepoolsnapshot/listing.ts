@@ -6,10 +6,16 @@
 // its Retry-After (at least `failureHoldMs`) has passed, so a throttled group is not re-listed by
 // each of its objects. A snapshot absent from a listing is not taken as missing here: the listing
 // may predate it, so the caller confirms with a GET (a definitive 404) before acting.
+//
+// A listing is held for most of the time (every Ready object asks once per period), so it is kept
+// small: keyed by snapshot name (the group is the rest of the id), and stored as frozen copies whose
+// repeated strings are shared — region, source pool id, versions and VM size are the same for most
+// snapshots of a group. With 10,000 snapshots: 8.3 → MiB of heap (bench/scale.ts --heap-snapshot).
 import type { CallOptions } from "../../azure/deadline.ts";
 import type { ArmError } from "../../azure/errors.ts";
-import { resourceIdKey, nodePoolSnapshotId, type GroupResourceRef } from "../../azure/ids.ts";
+import type { GroupResourceRef } from "../../azure/ids.ts";
 import type { NodePoolSnapshot as ArmSnapshot, NodePoolSnapshotsPort } from "../../azure/ports/nodePoolSnapshots.ts";
+import { frozenCopy, StringTable } from "../../kube/informer.ts";
 
 export type Lookup = { kind: "listed"; snapshot: ArmSnapshot } | { kind: "notListed" } | { kind: "failed"; error: ArmError };
 
@@ -31,7 +37,8 @@ export interface GroupListing {
 
 interface Group {
   at?: number;
-  byId?: Map<string, ArmSnapshot>;
+  /** By lower-cased snapshot name (names are case-insensitive in ARM). */
+  byName?: Map<string, ArmSnapshot>;
   inflight?: Promise<void>;
   failure?: { error: ArmError; until: number };
 }
@@ -43,8 +50,8 @@ export function createGroupListing(deps: GroupListingDeps): GroupListing {
 
   function answer(g: Group, ref: GroupResourceRef): Lookup | undefined {
     const t = deps.now();
-    if (g.byId && g.at !== undefined && t - g.at <= deps.maxAgeMs) {
-      const s = g.byId.get(resourceIdKey(nodePoolSnapshotId(ref)));
+    if (g.byName && g.at !== undefined && t - g.at <= deps.maxAgeMs) {
+      const s = g.byName.get(ref.name.toLowerCase());
       return s ? { kind: "listed", snapshot: s } : { kind: "notListed" };
     }
     if (g.failure && t < g.failure.until) return { kind: "failed", error: g.failure.error };
@@ -55,7 +62,8 @@ export function createGroupListing(deps: GroupListingDeps): GroupListing {
     const started = deps.now();
     const r = await deps.port.listByResourceGroup(ref.subscriptionId, ref.resourceGroup, call);
     if (r.ok) {
-      g.byId = new Map(r.value.map((s) => [resourceIdKey(s.id), s]));
+      const strings = new StringTable();
+      g.byName = new Map(r.value.map((s) => [s.name.toLowerCase(), frozenCopy(s, strings)]));
       // Stamped with the LIST's start: a snapshot deleted while it ran may still be in it.
       g.at = started;
       delete g.failure;

@@ -70,6 +70,16 @@ describe("group listing", () => {
     expect(t.listing.size()).toBe(1);
   });
 
+  it("a snapshot is found by its name in any casing, as ARM listed it, and frozen (the listing is shared)", async () => {
+    const t = setup();
+    const listed: NodePoolSnapshot = { ...snap(ref("Nightly-A1")), tags: { "aksnap.io-owner": "ns/a1" }, sourceResourceId: "/pool", kubernetesVersion: "1.33.2" };
+    t.setContents([listed]);
+    const found = await t.listing.lookup(ref("nightly-a1"), call);
+    if (found.kind !== "listed") throw new Error(`expected listed, got ${found.kind}`);
+    expect(found.snapshot).toEqual(listed);
+    expect(Object.isFrozen(found.snapshot) && Object.isFrozen(found.snapshot.tags)).toBe(true);
+  });
+
   it("groups are listed separately; resource group names compare case-insensitively", async () => {
     const t = setup();
     await t.listing.lookup(ref("a1"), call);
