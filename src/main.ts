@@ -3,6 +3,7 @@
 // (operator.ts), and the process's life: JSON logs, graceful shutdown on SIGTERM/SIGINT.
 import { ConfigError, loadConfig, usage } from "./config.ts";
 import type { Logger } from "./runtime/logger.ts";
+import { createHttpFacade } from "./runtime/http-facade.ts";
 import { shutdownSignal } from "./runtime/signals.ts";
 
 // Caught before the operator's modules load (the Azure and Kubernetes clients take a while on a busy
@@ -25,6 +26,7 @@ async function main(): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  await createHttpFacade();
   const { createLogger, createOperator, VERSION } = await import("./operator.ts");
   const root = createLogger(cfg.logLevel);
   log = root;

@@ -2,7 +2,7 @@
 // manager, metrics. main.ts only parses config and handles the process; tests can build the same
 // operator in-process.
 import { readFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { pino, type Logger } from "pino";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import { createAzure, createCredential, fixedTokenCredential, type AzureLayer } from "./azure/index.ts";
@@ -20,6 +20,7 @@ import { LeaderElector } from "./runtime/leaderelection.ts";
 import { RestLeaseStore } from "./runtime/lease-store-rest.ts";
 import { Manager } from "./runtime/manager.ts";
 import { promControllerMetrics, promLeaderGauge, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
+import { http } from "./runtime/node-http.ts";
 
 export const VERSION = "0.1.0";
 
@@ -170,7 +171,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
 
 function serveMetrics(registry: Registry, addr: { host: string; port: number }, signal: AbortSignal, log: Logger): Promise<void> {
   return new Promise((resolve, reject) => {
-    const server: Server = createServer((req, res) => {
+    const server: Server = http.createServer((req, res) => {
       if (req.url?.split("?")[0] !== "/metrics") {
         res.writeHead(404).end();
         return;

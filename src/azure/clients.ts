@@ -3,21 +3,16 @@
 
 import type https from "node:https";
 import { rootCertificates } from "node:tls";
-import { ComputeManagementClient } from "@azure/arm-compute";
-import { ContainerServiceClient } from "@azure/arm-containerservice";
+import type { ComputeManagementClient } from "@azure/arm-compute";
+import type { ContainerServiceClient } from "@azure/arm-containerservice";
 import type { TokenCredential } from "@azure/core-auth";
-import {
-  createDefaultHttpClient,
-  createPipelineRequest,
-  type HttpClient,
-  type Pipeline,
-  type PipelinePolicy,
-} from "@azure/core-rest-pipeline";
+import type { HttpClient, Pipeline, PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { Logger } from "pino";
 import { ArmRequestError, parseRetryAfterMs, toArmError } from "./errors.ts";
 import { armMetricsPolicy, resourceTypeFromUrl, type ArmMetrics } from "./metrics.ts";
 import { createTokenBucket, writeRateLimitPolicy, type Sleep, type WriteRateOptions } from "./ratelimit.ts";
 import { FixedTlsAgent } from "../runtime/tls-agent.ts";
+import { computeSdk, containerServiceSdk, pipelineSdk } from "./sdk.ts";
 
 /** Resource Manager endpoints of the Azure clouds; the emulator passes its own URL instead. */
 export const ARM_ENDPOINTS = {
@@ -68,6 +63,7 @@ export interface RawResponse {
 export interface SubscriptionClients {
   readonly subscriptionId: string;
   readonly containerService: ContainerServiceClient;
+  /** Built on first use (see ./sdk.ts). */
   readonly compute: ComputeManagementClient;
   getJson(url: string, signal?: AbortSignal): Promise<RawResponse>;
 }
@@ -90,7 +86,7 @@ export function armAgent(ca: readonly string[]): https.Agent {
 
 export function createArmClients(opts: ArmClientsOptions): ArmClients {
   const cache = new Map<string, SubscriptionClients>();
-  const httpClient: HttpClient = createDefaultHttpClient();
+  const httpClient: HttpClient = pipelineSdk.createDefaultHttpClient();
   const scope = opts.scope ?? `${new URL(opts.endpoint).origin}/.default`;
   const extraCa = opts.ca === undefined ? undefined : typeof opts.ca === "string" ? [opts.ca] : [...opts.ca];
   // Node's roots plus ours: trusting the emulator must not mean trusting nothing else.
@@ -128,12 +124,14 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       ...(opts.retry !== undefined ? { retryOptions: sdkRetryOptions(opts.retry) } : {}),
       additionalPolicies: policies.map((policy) => ({ policy, position: "perRetry" as const })),
     };
-    const containerService = new ContainerServiceClient(opts.credential, subscriptionId, options);
-    const compute = new ComputeManagementClient(opts.credential, subscriptionId, options);
+    const containerService = new containerServiceSdk.ContainerServiceClient(opts.credential, subscriptionId, options);
+    let compute: ComputeManagementClient | undefined;
     return {
       subscriptionId,
       containerService,
-      compute,
+      get compute() {
+        return (compute ??= new (computeSdk().ComputeManagementClient)(opts.credential, subscriptionId, options));
+      },
       getJson: (url, signal) => getJson(containerService.pipeline, httpClient, url, signal),
     };
   };
@@ -153,7 +151,7 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
 }
 
 async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string, signal?: AbortSignal): Promise<RawResponse> {
-  const request = createPipelineRequest({ url, method: "GET", ...(signal !== undefined ? { abortSignal: signal } : {}) });
+  const request = pipelineSdk.createPipelineRequest({ url, method: "GET", ...(signal !== undefined ? { abortSignal: signal } : {}) });
   request.headers.set("accept", "application/json");
   const response = await pipeline.sendRequest(httpClient, request);
   let body: unknown = undefined;

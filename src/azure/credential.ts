@@ -2,6 +2,7 @@
 // the caller (config.ts), which passes the values in.
 
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/core-auth";
+import { identitySdk } from "./sdk.ts";
 
 export type { TokenCredential } from "@azure/core-auth";
 
@@ -54,7 +55,7 @@ export function createCredential(config: CredentialConfig): TokenCredential {
   switch (config.mode) {
     case "workload-identity":
       return lazyCredential(async () => {
-        const { WorkloadIdentityCredential } = await import("@azure/identity");
+        const { WorkloadIdentityCredential } = identitySdk();
         return new WorkloadIdentityCredential({
           clientId: config.clientId,
           tenantId: config.tenantId,
@@ -64,7 +65,7 @@ export function createCredential(config: CredentialConfig): TokenCredential {
       });
     case "default":
       return lazyCredential(async () => {
-        const { DefaultAzureCredential } = await import("@azure/identity");
+        const { DefaultAzureCredential } = identitySdk();
         return new DefaultAzureCredential({
           ...(config.managedIdentityClientId !== undefined ? { managedIdentityClientId: config.managedIdentityClientId } : {}),
           ...(config.tenantId !== undefined ? { tenantId: config.tenantId } : {}),

@@ -2,10 +2,11 @@
 // ./kubeconfig.ts in the operator, @kubernetes/client-node's KubeConfig in tests; see KubeAuth). We speak to the API directly so that resourceVersion, the status
 // subresource, patch types and watch streams are explicit — exactly what an operator must get right.
 import https from "node:https";
-import http from "node:http";
+import type * as http from "node:http";
 import { FixedTlsAgent } from "../runtime/tls-agent.ts";
 import { classifyStatus, KubeApiError, withRequest } from "./errors.ts";
 import type { KubeAuth } from "./kubeconfig.ts";
+import { http as nodeHttp } from "../runtime/node-http.ts";
 
 /** Where a kind lives in the API. */
 export interface ResourceType {
@@ -164,7 +165,7 @@ export class KubeClient {
     const fingerprint = tlsFingerprint(tls);
     if (this.agent?.tls === fingerprint) return this.agent.agent;
     this.agent?.agent.destroy();
-    const agent = protocol === "https:" ? new FixedTlsAgent({ ...this.agentOptions, ...tls }) : new http.Agent(this.agentOptions);
+    const agent = protocol === "https:" ? new FixedTlsAgent({ ...this.agentOptions, ...tls }) : new nodeHttp.Agent(this.agentOptions);
     this.agent = { tls: fingerprint, agent };
     return agent;
   }
@@ -243,7 +244,7 @@ export class KubeClient {
       }, timeoutMs);
       this.options(method, path, opts).then((o) => {
         if (done) return;
-        const mod = o.url.protocol === "https:" ? https : http;
+        const mod = o.url.protocol === "https:" ? https : nodeHttp;
         req = mod.request(o.url, o, (res) => onResponse(res, { resolve: ok, reject: fail, clearDeadline: () => clearTimeout(timer), req: req as http.ClientRequest }));
         // Node's agent turns TCP keepalive on only when a socket returns to the pool; a watch on a
         // fresh socket would go without it, so probe from the start.

@@ -2,7 +2,7 @@
 // ("[+]name ok" / "[-]name failed: reason" under ?verbose, or on failure).
 import type { AddressInfo } from "node:net";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createServer } from "node:http";
+import { http } from "./node-http.ts";
 
 /** Returns undefined when healthy, or the reason it is not. */
 export type HealthCheck = () => string | undefined | Promise<string | undefined>;
@@ -62,7 +62,7 @@ export class HealthServer {
   }
 
   async listen(address: HealthServerAddress): Promise<AddressInfo> {
-    const server = createServer((req, res) => void this.#handle(req, res));
+    const server = http.createServer((req, res) => void this.#handle(req, res));
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(address.port, address.host ?? "0.0.0.0", () => {

@@ -1,13 +1,14 @@
 // Microsoft.ContainerService/managedClusters/agentPools — long-running writes, started and checked
 // without waiting (see ../lro.ts).
 
-import { restorePoller, type AgentPool as SdkAgentPool } from "@azure/arm-containerservice";
+import type { AgentPool as SdkAgentPool } from "@azure/arm-containerservice";
 import type { ArmClients } from "../clients.ts";
 import type { CallOptions } from "../deadline.ts";
 import { agentPoolId, parseAgentPoolId, type AgentPoolRef } from "../ids.ts";
 import { normalizeProvisioningState, type ProvisioningState } from "../provisioning.ts";
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
 import { attempt, bodyOf, goneIsDeleted, limitOf, nothing, opt, portLro, scopeOf, tagsOf, withBody } from "./common.ts";
+import { containerServiceSdk } from "../sdk.ts";
 
 export interface ProvisioningError {
   readonly code: string;
@@ -219,11 +220,11 @@ export function createAgentPoolsPort(clients: ArmClients, now: () => number): Ag
       const ap = (c: typeof op.clients) => c.containerService.agentPools;
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toAgentPool, op.ref), (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).createOrUpdate, { abortSignal }), opts);
+          return lro.check(op, bodyOf(toAgentPool, op.ref), (c, s, abortSignal) => containerServiceSdk.restorePoller(c.containerService, s, ap(c).createOrUpdate, { abortSignal }), opts);
         case "upgradeNodeImage":
-          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).upgradeNodeImageVersion, { abortSignal }), opts);
+          return lro.check(op, nothing, (c, s, abortSignal) => containerServiceSdk.restorePoller(c.containerService, s, ap(c).upgradeNodeImageVersion, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, ap(c).delete, { abortSignal }), opts);
+          return lro.check(op, nothing, (c, s, abortSignal) => containerServiceSdk.restorePoller(c.containerService, s, ap(c).delete, { abortSignal }), opts);
       }
     },
   };

@@ -1,7 +1,7 @@
 // Microsoft.Compute/snapshots — incremental disk snapshots for SnapshotSchedule disks, and the
 // readiness reader for verified VolumeSnapshots (the CSI snapshotHandle is such a snapshot's id).
 
-import { restorePoller, type Snapshot as SdkComputeSnapshot } from "@azure/arm-compute";
+import type { Snapshot as SdkComputeSnapshot } from "@azure/arm-compute";
 import type { ArmClients } from "../clients.ts";
 import type { CallOptions } from "../deadline.ts";
 import { computeSnapshotId, parseComputeSnapshotId, type GroupResourceRef } from "../ids.ts";
@@ -22,6 +22,7 @@ import {
   type ListByTagQuery,
   type TrackedResource,
 } from "./common.ts";
+import { computeSdk } from "../sdk.ts";
 
 export type { ListByTagQuery } from "./common.ts";
 
@@ -140,11 +141,11 @@ export function createComputeSnapshotsPort(clients: ArmClients, now: () => numbe
           return lro.check(
             op,
             bodyOf(toComputeSnapshot, op.ref),
-            (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.snapshots.createOrUpdate, { abortSignal }),
+            (c, s, abortSignal) => computeSdk().restorePoller(c.compute, s, c.compute.snapshots.createOrUpdate, { abortSignal }),
             opts,
           );
         case "delete":
-          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.snapshots.delete, { abortSignal }), opts);
+          return lro.check(op, nothing, (c, s, abortSignal) => computeSdk().restorePoller(c.compute, s, c.compute.snapshots.delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a compute snapshot operation");
       }

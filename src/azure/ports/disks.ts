@@ -1,7 +1,7 @@
 // Microsoft.Compute/disks — the source disks a SnapshotSchedule selects by tag, and disks restored
 // from a snapshot (whose hydration is read like a snapshot's copy progress).
 
-import { restorePoller, type Disk as SdkDisk } from "@azure/arm-compute";
+import type { Disk as SdkDisk } from "@azure/arm-compute";
 import type { ArmClients } from "../clients.ts";
 import type { CallOptions } from "../deadline.ts";
 import { diskId, parseDiskId, type GroupResourceRef } from "../ids.ts";
@@ -22,6 +22,7 @@ import {
   type ListByTagQuery,
   type TrackedResource,
 } from "./common.ts";
+import { computeSdk } from "../sdk.ts";
 
 export interface ManagedDisk extends CopyProgress, TrackedResource {
   readonly diskSizeGB?: number;
@@ -121,9 +122,9 @@ export function createDisksPort(clients: ArmClients, now: () => number): DisksPo
       const op = lro.resume(resumeToken);
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toManagedDisk, op.ref), (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.disks.createOrUpdate, { abortSignal }), opts);
+          return lro.check(op, bodyOf(toManagedDisk, op.ref), (c, s, abortSignal) => computeSdk().restorePoller(c.compute, s, c.compute.disks.createOrUpdate, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.compute, s, c.compute.disks.delete, { abortSignal }), opts);
+          return lro.check(op, nothing, (c, s, abortSignal) => computeSdk().restorePoller(c.compute, s, c.compute.disks.delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a disk operation");
       }

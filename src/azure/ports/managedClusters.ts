@@ -1,7 +1,7 @@
 // Microsoft.ContainerService/managedClusters — only what RestoreRequest's CreateCluster mode and the
 // preflight checks need: read a cluster, create one whose system pool comes from a snapshot, delete.
 
-import { restorePoller, type ManagedCluster as SdkManagedCluster } from "@azure/arm-containerservice";
+import type { ManagedCluster as SdkManagedCluster } from "@azure/arm-containerservice";
 import type { ArmClients } from "../clients.ts";
 import type { CallOptions } from "../deadline.ts";
 import { managedClusterId, parseManagedClusterId, type ManagedClusterRef } from "../ids.ts";
@@ -9,6 +9,7 @@ import { normalizeProvisioningState, type ProvisioningState } from "../provision
 import type { ArmResult, LroCheck, LroStart } from "../result.ts";
 import type { ProvisioningError, WriteConditions } from "./agentPools.ts";
 import { attempt, bodyOf, goneIsDeleted, limitOf, nothing, opt, portLro, scopeOf, tagsOf, withBody, type TrackedResource } from "./common.ts";
+import { containerServiceSdk } from "../sdk.ts";
 
 export interface ClusterAgentPoolProfile {
   readonly name: string;
@@ -183,9 +184,9 @@ export function createManagedClustersPort(clients: ArmClients, now: () => number
       const mc = (c: typeof op.clients) => c.containerService.managedClusters;
       switch (op.token.action) {
         case "createOrUpdate":
-          return lro.check(op, bodyOf(toManagedCluster, op.ref), (c, s, abortSignal) => restorePoller(c.containerService, s, mc(c).createOrUpdate, { abortSignal }), opts);
+          return lro.check(op, bodyOf(toManagedCluster, op.ref), (c, s, abortSignal) => containerServiceSdk.restorePoller(c.containerService, s, mc(c).createOrUpdate, { abortSignal }), opts);
         case "delete":
-          return lro.check(op, nothing, (c, s, abortSignal) => restorePoller(c.containerService, s, mc(c).delete, { abortSignal }), opts);
+          return lro.check(op, nothing, (c, s, abortSignal) => containerServiceSdk.restorePoller(c.containerService, s, mc(c).delete, { abortSignal }), opts);
         case "upgradeNodeImage":
           throw new Error("upgradeNodeImage is not a managed cluster operation");
       }

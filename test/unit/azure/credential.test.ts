@@ -1,6 +1,9 @@
-import { DefaultAzureCredential, WorkloadIdentityCredential } from "@azure/identity";
 import { describe, expect, it } from "vitest";
 import { createCredential, fixedTokenCredential, lazyCredential, workloadIdentityFromEnv, type LazyCredential } from "../../../src/azure/credential.ts";
+import { identitySdk } from "../../../src/azure/sdk.ts";
+
+// The operator loads the SDK through its CommonJS build (src/azure/sdk.ts): the classes to compare with come from there.
+const { DefaultAzureCredential, WorkloadIdentityCredential } = identitySdk();
 
 describe("credential selection", () => {
   it("workload identity from explicit values, built on first use", async () => {
