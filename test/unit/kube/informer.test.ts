@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { KubeObject, ListResult, ResourceType, WatchEvent } from "../../../src/kube/client.ts";
 import { KubeApiError } from "../../../src/kube/errors.ts";
-import { backoffDelay, frozenCopy, Informer, LIST_PAGE_SIZE, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
+import { backoffDelay, freezeInterned, frozenCopy, Informer, LIST_PAGE_SIZE, StringTable, stripManagedFields, type InformerClient } from "../../../src/kube/informer.ts";
 
 const cms: ResourceType = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true };
 
@@ -330,5 +330,27 @@ describe("StringTable and frozenCopy (the cache shares repeated strings)", () =>
     expect(Object.isFrozen(input) || Object.isFrozen(input.list) || Object.isFrozen(input.nested)).toBe(false);
     expect([copy, copy.list, copy.list[0], copy.nested].every((o) => Object.isFrozen(o))).toBe(true);
     expect(t.size).toBe(2); // "x" once for both fields, and "y"
+  });
+
+  it("freezeInterned freezes what the cache just parsed in place, sharing its strings through the table", () => {
+    const t = new StringTable();
+    const shared = t.intern("westeurope");
+    const parsed = JSON.parse('{"a":"westeurope","list":[{"b":"y","n":1,"none":null}],"nested":{"c":"westeurope"},"done":{"d":"z"}}') as {
+      a: string;
+      list: Array<Record<string, unknown>>;
+      nested: { c: string };
+      done: { d: string };
+    };
+    Object.freeze(parsed.done);
+    const out = freezeInterned(parsed, t);
+    expect(out).toBe(parsed);
+    expect([out, out.list, out.list[0], out.nested, out.done].every((o) => Object.isFrozen(o))).toBe(true);
+    expect(out).toEqual({ a: "westeurope", list: [{ b: "y", n: 1, none: null }], nested: { c: "westeurope" }, done: { d: "z" } });
+    expect(out.a).toBe(shared);
+    expect(t.size).toBe(2); // "westeurope" (already there) and "y"; the frozen part is left alone
+    expect(() => {
+      "use strict";
+      (out.nested as { c: string }).c = "changed";
+    }).toThrow(TypeError);
   });
 });
