@@ -76,6 +76,9 @@ export interface NodePoolSnapshotDeps {
 /** Default for NodePoolSnapshotDeps.acknowledgeAfterMs. */
 export const ACKNOWLEDGE_AFTER_MS = 1_000;
 
+/** Why acknowledgedIfSlow's timer is cancelled (any value will do; one object, made once). */
+const WORK_FINISHED = Object.freeze({ reason: "work finished" });
+
 function timerDelay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
@@ -345,7 +348,8 @@ export function createNodePoolSnapshotReconciler(deps: NodePoolSnapshotDeps): Re
       () => false,
     );
     if (await Promise.race([fast, slow])) await progress(readiness);
-    finished.abort();
+    // With a reason: abort() without one builds a DOMException (and its stack) on every create.
+    finished.abort(WORK_FINISHED);
     return work;
   }
 
