@@ -103,6 +103,10 @@ export function asSink(recorder: EventRecorder | (EventRecorder & EventSink)): E
   };
 }
 
+/** The kubelet's eventRecordQPS and eventBurst defaults. */
+export const DEFAULT_EVENT_RATE = 50;
+export const DEFAULT_EVENT_BURST = 100;
+
 export interface BackgroundEventOptions {
   /** Events waiting to be sent; beyond this, new ones are dropped (client-go drops when its buffer is full). Default 1000. */
   maxQueued?: number;
@@ -110,6 +114,15 @@ export interface BackgroundEventOptions {
   concurrency?: number;
   /** How long a stop waits for the queue to empty. Default 5 s. */
   drainTimeoutMs?: number;
+  /**
+   * Events sent per second after `burst` (a token bucket; default 50 and 100, the kubelet's
+   * eventRecordQPS and eventBurst). A burst of new objects then has its status writes, which
+   * GitOps tools wait for, ahead of its Events, which follow within seconds.
+   */
+  ratePerSecond?: number;
+  burst?: number;
+  /** Monotonic milliseconds (the bucket's clock). */
+  monotonicMs?: () => number;
   now?: () => Date;
   /** Called with the number dropped so far when the queue was full (at most once a second). */
   onDrop?: (dropped: number) => void;
@@ -131,7 +144,9 @@ interface Pending {
  * same way), and when the queue is full new events are dropped rather than holding memory or a
  * worker. `start(signal)` is a manager runnable: on stop it sends what is queued, and from then on
  * records go straight through (a reconcile still finishing delivers its event before it is done).
+ * Sends are paced by a token bucket (ratePerSecond, burst), as the kubelet paces its events.
  */
+
 export class BackgroundEventRecorder implements EventRecorder {
   readonly #sink: EventSink;
   readonly #maxQueued: number;
@@ -146,6 +161,12 @@ export class BackgroundEventRecorder implements EventRecorder {
   #dropped = 0;
   #lastDropReport = -Infinity;
   #idle: Array<() => void> = [];
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #monotonicMs: () => number;
+  #tokens: number;
+  #refilledAt: number;
+  #wake: NodeJS.Timeout | undefined;
 
   constructor(sink: EventSink, opts: BackgroundEventOptions = {}) {
     this.#sink = sink;
@@ -154,6 +175,12 @@ export class BackgroundEventRecorder implements EventRecorder {
     this.#drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
     this.#now = opts.now ?? (() => new Date());
     this.#onDrop = opts.onDrop ?? (() => {});
+    this.#rate = opts.ratePerSecond ?? DEFAULT_EVENT_RATE;
+    this.#burst = opts.burst ?? DEFAULT_EVENT_BURST;
+    if (!(this.#rate > 0) || !(this.#burst >= 1)) throw new RangeError(`event rate must be > 0 and burst >= 1, got ${this.#rate} and ${this.#burst}`);
+    this.#monotonicMs = opts.monotonicMs ?? (() => performance.now());
+    this.#tokens = this.#burst;
+    this.#refilledAt = this.#monotonicMs();
   }
 
   record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
@@ -184,6 +211,10 @@ export class BackgroundEventRecorder implements EventRecorder {
   async start(signal: AbortSignal): Promise<void> {
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
     this.#direct = true;
+    // What waits for the bucket goes now: a stop delivers the queue within its drain timeout.
+    clearTimeout(this.#wake);
+    this.#wake = undefined;
+    this.#pump();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#drainTimeoutMs)));
     await Promise.race([this.flush(), timeout]);
@@ -199,6 +230,26 @@ export class BackgroundEventRecorder implements EventRecorder {
     }
   }
 
+  /** Takes a token if there is one; if not, wakes the pump when the next one is due. */
+  #takeToken(): boolean {
+    const t = this.#monotonicMs();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (Math.max(0, t - this.#refilledAt) / 1000) * this.#rate);
+    this.#refilledAt = t;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    if (this.#wake === undefined) {
+      const ms = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
+      this.#wake = setTimeout(() => {
+        this.#wake = undefined;
+        this.#pump();
+      }, ms);
+      this.#wake.unref();
+    }
+    return false;
+  }
+
   #pump(): void {
     while (this.#inFlight < this.#concurrency) {
       // One send per event at a time: a repeat queued while its first send is in flight bumps the
@@ -210,6 +261,7 @@ export class BackgroundEventRecorder implements EventRecorder {
         break;
       }
       if (!entry) return;
+      if (!this.#direct && !this.#takeToken()) return;
       const [key, next] = entry;
       this.#queue.delete(key);
       this.#sending.add(key);

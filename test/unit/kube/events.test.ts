@@ -128,6 +128,28 @@ describe("BackgroundEventRecorder", () => {
     expect(sink.sent.map((s) => s.name).sort()).toEqual(["a", "b", "late"]);
   });
 
+  it("paces sends by its token bucket: the burst at once, then one per 1/rate s; a stop sends the rest at once", async () => {
+    const sink = new GatedSink();
+    let t = 0;
+    const rec = new BackgroundEventRecorder(sink, { concurrency: 8, ratePerSecond: 10, burst: 2, monotonicMs: () => t });
+    for (const n of ["a", "b", "c", "d", "e"]) void rec.record(obj(n), "Normal", "Created", "m");
+    expect(sink.inFlight).toBe(2);
+    await sink.releaseAll();
+    expect(sink.inFlight).toBe(0); // the bucket is empty: c, d and e wait
+    t = 100; // one token
+    await new Promise((r) => setTimeout(r, 120));
+    expect(sink.inFlight).toBe(1);
+    await sink.releaseAll();
+    const stop = new AbortController();
+    const stopped = rec.start(stop.signal);
+    stop.abort();
+    await tick();
+    expect(sink.inFlight).toBe(2); // d and e, without waiting for tokens
+    await sink.releaseAll();
+    await stopped;
+    expect(sink.sent.map((s) => s.name)).toEqual(["a", "b", "c", "d", "e"]);
+  });
+
   it("a stop does not wait longer than its drain timeout", async () => {
     const sink = new GatedSink();
     const rec = new BackgroundEventRecorder(sink, { drainTimeoutMs: 20 });
