@@ -9,8 +9,10 @@
 //   4. ARM calls per Ready object-hour: a restarted operator at a short resync period, scaled to 1 h;
 //   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
 //   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
-//     [--workers N] [--apply-only] [--cpu-prof DIR]
+//     [--workers N] [--apply-only] [--cpu-prof DIR] [--heap-snapshot]
 //   node bench/scale.ts --rss-only [--memory-objects 10000]   (5. alone: a minute or two)
+//   --heap-snapshot: the operator with --memory-objects writes a V8 heap snapshot to the current
+//   directory once its RSS has settled. AKSNAP_NODE_FLAGS replaces the operator's Node flags.
 //   --apply-only: only 1 and 2 (the floor and apply→Ready), with where the time went: apiserver
 //   requests per object by verb, CPU seconds per process, the operator's queue wait and reconcile
 //   time. --cpu-prof DIR: the operator of part 2 writes a V8 CPU profile there.
@@ -19,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, parseDuration } from "../src/config.ts";
+import { NODE_FLAGS } from "../src/operator.ts";
 import { snapshotNameFor } from "../src/controllers/nodepoolsnapshot/desired.ts";
 import { NodePoolSnapshotKind } from "../src/crds/nodepoolsnapshot.ts";
 import { KubeClient, type KubeObject } from "../src/kube/client.ts";
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     "apply-only": { type: "boolean" },
     "rss-only": { type: "boolean" },
     "cpu-prof": { type: "string" },
+    "heap-snapshot": { type: "boolean" },
   },
 });
 const N = Number(values.objects ?? 1000);
@@ -89,6 +93,40 @@ async function settledRss(pid: number, maxMs = 60_000): Promise<number> {
     if (last.length === 3 && Math.max(...last) - Math.min(...last) <= 0.02 * Math.max(...last)) return last[2] ?? NaN;
     if (Date.now() - t0 > maxMs) return samples.at(-1) ?? NaN;
   }
+}
+
+/**
+ * Where a process's RSS is, from /proc/<pid>/smaps (MiB): the node binary's own pages, other files
+ * (shared libraries), glibc's main heap ([heap]), stacks, and anonymous mappings (V8's heap, malloc
+ * arenas, buffers); with V8's heap spaces from the operator's /metrics when a port is given.
+ */
+async function memoryBreakdown(pid: number, metricsPort?: number): Promise<string> {
+  const sums = new Map<string, number>();
+  let current = "anon";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[1] ?? "";
+      const perms = /^\S+ (\S+)/.exec(line)?.[1] ?? "";
+      current = name === process.execPath ? `node binary ${perms.includes("x") ? "code" : "data"}` : name.startsWith("/") ? "other files" : name === "[heap]" ? "malloc heap" : name.startsWith("[stack") ? "stacks" : "anonymous";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) sums.set(current, (sums.get(current) ?? 0) + Number(rss[1]) / 1024);
+  }
+  const parts = [...sums].filter(([, v]) => v >= 0.5).map(([k, v]) => `${k} ${v.toFixed(0)}`);
+  if (metricsPort !== undefined) {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const spaces: string[] = [];
+    let committed = 0;
+    for (const line of text.split("\n")) {
+      const m = /^nodejs_heap_space_size_(total|used)_bytes\{space="([^"]+)"\} (\S+)/.exec(line);
+      if (m?.[1] === "total") committed += Number(m[3]);
+      if (m?.[1] === "used" && Number(m[3]) >= 512 * 1024) spaces.push(`${m[2]} ${(Number(m[3]) / 2 ** 20).toFixed(1)}`);
+    }
+    parts.push(`V8 heap committed ${(committed / 2 ** 20).toFixed(0)} (used by space: ${spaces.join(", ")})`);
+  }
+  return parts.join(", ");
 }
 
 /** CPU seconds (user + system) the processes have used so far (/proc/<pid>/stat, 100 ticks/s). */
@@ -164,10 +202,11 @@ try {
   };
 
   // 5. RSS idle, and with MEM_N Ready objects (seeded as a previous process would leave them).
-  const measureRss = async (): Promise<{ rssIdle: number; rssFull: number }> => {
+  const measureRss = async (): Promise<{ rssIdle: number; rssFull: number; where: string; whereIdle: string }> => {
     log("rss idle");
     const idle = spawn("idle");
     const rssIdle = await settledRss(idle.child.pid ?? 0);
+    const whereIdle = await memoryBreakdown(idle.child.pid ?? 0);
     await stop(idle);
     if (MEM_N > 0) log(`seeding ${MEM_N} Ready objects`);
     const now = new Date().toISOString();
@@ -192,14 +231,23 @@ try {
       });
     });
     log(`rss with ${MEM_N}`);
-    const full = spawn("mem");
+    const memPort = await freePort();
+    if (values["heap-snapshot"]) process.env.AKSNAP_NODE_FLAGS = `${NODE_FLAGS.join(" ")} --heapsnapshot-signal=SIGUSR2`;
+    const full = spawn("mem", { "metrics-bind-address": `127.0.0.1:${memPort}` });
+    delete process.env.AKSNAP_NODE_FLAGS;
     const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
+    const where = await memoryBreakdown(full.child.pid ?? 0, memPort);
+    if (values["heap-snapshot"]) {
+      full.child.kill("SIGUSR2");
+      await sleep(20_000); // written to the current directory (Heap.*.heapsnapshot)
+    }
     await stop(full);
-    return { rssIdle, rssFull };
+    return { rssIdle, rssFull, where, whereIdle };
   };
   if (values["rss-only"]) {
     const r = await measureRss();
     process.stdout.write(`operator RSS: idle ${r.rssIdle.toFixed(0)} MiB, ${MEM_N} Ready objects ${r.rssFull.toFixed(0)} MiB (target ≤ 120)\n`);
+    process.stdout.write(`  idle, MiB: ${r.whereIdle}\n  with ${MEM_N}, MiB: ${r.where}\n`);
     await emu.stop();
     await cp.stop();
     process.exit(0);
@@ -246,10 +294,17 @@ try {
   const applyMs = performance.now() - a0;
   const cpuApply = { cp: cpuOf(cp.pids()) - cpuBefore.cp, op: cpuOf([opA.child.pid ?? 0]) - cpuBefore.op, bench: cpuSecondsOf(process.cpuUsage(cpuBefore.bench)) };
   const opAfter = await operatorMetrics(metricsPort);
-  await sleep(5000); // trailing writes (a second status, events) are counted too
+  await sleep(5000); // trailing writes (a second status) are counted too
+  // The operator's Events are paced (kube/events.ts): they trail Ready; wait for them (up to 60 s).
+  const countEvents = async (): Promise<number> => (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
+  let events = await countEvents();
+  while (events < N && performance.now() - a0 - applyMs < 60_000) {
+    await sleep(500);
+    events = await countEvents();
+  }
+  const eventsTrailS = (performance.now() - a0 - applyMs) / 1000;
   const reqs = diffCounts(await apiserverRequests(admin), reqBefore);
   const armCreate = emu.control.requests().filter((r) => r.route !== "control").length;
-  const events = (await admin.list(eventType, "apply")).items.reduce((a, e) => a + Number((e as { count?: number }).count ?? 1), 0);
   watching.abort();
   await informer.stopped();
   await stop(opA);
@@ -259,7 +314,7 @@ try {
   const applyLines = [
     `objects: ${N} (concurrency ${C}); apiserver floor (create + one status each): ${(floorMs / 1000).toFixed(1)} s (control plane CPU ${floorCpu.toFixed(1)} s)`,
     `apply→Ready, write budget out of the way: ${(applyMs / 1000).toFixed(1)} s = ${(applyMs / floorMs).toFixed(2)}× the floor (target ≤ 1.5×)`,
-    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2`,
+    `  operator --workers ${values.workers ?? "default"}; apiserver writes per object: ${writesPerObject.toFixed(2)} (${(writes / N).toFixed(2)} to the object, ${(events / N).toFixed(2)} Events) = ${(writesPerObject / 2).toFixed(2)}× the floor's 2; the Events, paced, all written ≤ ${eventsTrailS.toFixed(0)} s after the last Ready`,
     `  apiserver requests per object (watches excluded): ${[...reqs].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${(v / N).toFixed(2)}`).join(", ")}`,
     `  CPU s during apply→Ready: control plane ${cpuApply.cp.toFixed(1)}, operator ${cpuApply.op.toFixed(1)}, bench + emulator ${cpuApply.bench.toFixed(1)} (wall ${(applyMs / 1000).toFixed(1)} s, 2 cores = ${((2 * applyMs) / 1000).toFixed(1)} CPU s)`,
     `  operator: ${reconciles} reconciles (${(reconciles / N).toFixed(2)} per object); mean queue wait ${meanMs(opDelta("queueSum"), opDelta("queueCount"))} ms, mean reconcile ${meanMs(opDelta("workSum"), opDelta("workCount"))} ms`,
@@ -290,13 +345,15 @@ try {
   const perObjectPeriod = steadyCalls / N / (wMs / resyncMs);
   const perObjectHour = perObjectPeriod * (HOUR / 3_600_000); // the default period is 1 h
 
-  const { rssIdle, rssFull } = await measureRss();
+  const { rssIdle, rssFull, where, whereIdle } = await measureRss();
 
   out.push(
     ...applyLines,
     `bucket-limited minimum for ${N} ARM writes at the default budget (${cfg.armWriteQps}/s, burst ${cfg.armWriteBurst}): ${bucketMinS.toFixed(0)} s = ${((bucketMinS * 1000) / floorMs).toFixed(2)}× the floor`,
     `ARM calls per Ready object-hour at --resync-period=1h: ${perObjectHour.toFixed(3)} (${steadyCalls} calls for ${N} objects over ${(wMs / 1000).toFixed(0)} s at ${resyncMs / 1000} s; target ≤ 0.1)`,
     `operator RSS: idle ${rssIdle.toFixed(0)} MiB, ${N} Ready objects ${rssN.toFixed(0)} MiB, ${MEM_N} Ready objects ${rssFull.toFixed(0)} MiB (target ≤ 120)`,
+    `  idle, MiB: ${whereIdle}`,
+    `  with ${MEM_N}, MiB: ${where}`,
   );
   process.stdout.write(`${out.join("\n")}\n`);
 } finally {

@@ -151,11 +151,17 @@ export function operatorEntry(): string {
   return join(repoRoot, "dist/src/main.js");
 }
 
+/** The image's Node flags, or AKSNAP_NODE_FLAGS (space-separated; benches compare V8 settings with it). */
+function nodeFlags(): readonly string[] {
+  const set = process.env.AKSNAP_NODE_FLAGS;
+  return set === undefined ? NODE_FLAGS : set.split(" ").filter((f) => f !== "");
+}
+
 /** The operator as its own process, as the image runs it (compiled, the image's Node flags), logs to a file. */
 export function spawnOperator(env: OperatorEnv, extra: Record<string, string> = {}, logDir = mkdtempSync(join(tmpdir(), "aksnap-op-"))): OperatorProcess {
   const logFile = join(logDir, `operator-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.log`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_FLAGS, operatorEntry(), ...operatorArgs(env, extra)], {
+  const child = spawn(process.execPath, [...nodeFlags(), operatorEntry(), ...operatorArgs(env, extra)], {
     env: { ...process.env, ...PROCESS_ENV, AKSNAP_STATIC_TOKEN: STATIC_TOKEN },
     stdio: ["ignore", "pipe", "pipe"],
   });
