@@ -124,13 +124,13 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       ...(opts.retry !== undefined ? { retryOptions: sdkRetryOptions(opts.retry) } : {}),
       additionalPolicies: policies.map((policy) => ({ policy, position: "perRetry" as const })),
     };
-    const containerService = new containerServiceSdk.ContainerServiceClient(opts.credential, subscriptionId, options);
+    const containerService = withoutFormData(new containerServiceSdk.ContainerServiceClient(opts.credential, subscriptionId, options));
     let compute: ComputeManagementClient | undefined;
     return {
       subscriptionId,
       containerService,
       get compute() {
-        return (compute ??= new (computeSdk().ComputeManagementClient)(opts.credential, subscriptionId, options));
+        return (compute ??= withoutFormData(new (computeSdk().ComputeManagementClient)(opts.credential, subscriptionId, options)));
       },
       getJson: (url, signal) => getJson(containerService.pipeline, httpClient, url, signal),
     };
@@ -148,6 +148,17 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
       return c;
     },
   };
+}
+
+/**
+ * Takes the SDK's form-data policy out of a client's pipeline. ARM requests here are JSON only, and
+ * the policy's check (`typeof FormData !== "undefined"`) reads Node's lazy FormData global, which
+ * loads Node's bundled undici, http2 and web streams on the first ARM request (≈ 10 MiB RSS, as in
+ * src/runtime/http-facade.ts).
+ */
+export function withoutFormData<C extends { pipeline: Pipeline }>(client: C): C {
+  client.pipeline.removePolicy({ name: pipelineSdk.formDataPolicyName });
+  return client;
 }
 
 async function getJson(pipeline: Pipeline, httpClient: HttpClient, url: string, signal?: AbortSignal): Promise<RawResponse> {
