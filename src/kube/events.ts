@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { CallOptions, KubeClient, KubeObject, ResourceType } from "./client.ts";
 import { isKubeError } from "./errors.ts";
+import { BucketRateLimiter } from "../runtime/ratelimiter.ts";
 
 export const eventType: ResourceType = { group: "", version: "v1", plural: "events", kind: "Event", namespaced: true };
 
@@ -146,7 +147,6 @@ interface Pending {
  * records go straight through (a reconcile still finishing delivers its event before it is done).
  * Sends are paced by a token bucket (ratePerSecond, burst), as the kubelet paces its events.
  */
-
 export class BackgroundEventRecorder implements EventRecorder {
   readonly #sink: EventSink;
   readonly #maxQueued: number;
@@ -161,12 +161,10 @@ export class BackgroundEventRecorder implements EventRecorder {
   #dropped = 0;
   #lastDropReport = -Infinity;
   #idle: Array<() => void> = [];
-  readonly #rate: number;
-  readonly #burst: number;
-  readonly #monotonicMs: () => number;
-  #tokens: number;
-  #refilledAt: number;
+  readonly #bucket: BucketRateLimiter<void>;
+  /** Set while the pump waits for the token it has reserved; the send it wakes for uses that token. */
   #wake: NodeJS.Timeout | undefined;
+  #reserved = false;
 
   constructor(sink: EventSink, opts: BackgroundEventOptions = {}) {
     this.#sink = sink;
@@ -175,12 +173,9 @@ export class BackgroundEventRecorder implements EventRecorder {
     this.#drainTimeoutMs = opts.drainTimeoutMs ?? 5_000;
     this.#now = opts.now ?? (() => new Date());
     this.#onDrop = opts.onDrop ?? (() => {});
-    this.#rate = opts.ratePerSecond ?? DEFAULT_EVENT_RATE;
-    this.#burst = opts.burst ?? DEFAULT_EVENT_BURST;
-    if (!(this.#rate > 0) || !(this.#burst >= 1)) throw new RangeError(`event rate must be > 0 and burst >= 1, got ${this.#rate} and ${this.#burst}`);
-    this.#monotonicMs = opts.monotonicMs ?? (() => performance.now());
-    this.#tokens = this.#burst;
-    this.#refilledAt = this.#monotonicMs();
+    this.#bucket = new BucketRateLimiter(opts.ratePerSecond ?? DEFAULT_EVENT_RATE, opts.burst ?? DEFAULT_EVENT_BURST, {
+      monotonicMs: opts.monotonicMs ?? (() => performance.now()),
+    });
   }
 
   record(obj: KubeObject, type: EventKind, reason: string, message: string, opts: CallOptions = {}): Promise<void> {
@@ -214,6 +209,7 @@ export class BackgroundEventRecorder implements EventRecorder {
     // What waits for the bucket goes now: a stop delivers the queue within its drain timeout.
     clearTimeout(this.#wake);
     this.#wake = undefined;
+    this.#reserved = false;
     this.#pump();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#drainTimeoutMs)));
@@ -230,23 +226,24 @@ export class BackgroundEventRecorder implements EventRecorder {
     }
   }
 
-  /** Takes a token if there is one; if not, wakes the pump when the next one is due. */
-  #takeToken(): boolean {
-    const t = this.#monotonicMs();
-    this.#tokens = Math.min(this.#burst, this.#tokens + (Math.max(0, t - this.#refilledAt) / 1000) * this.#rate);
-    this.#refilledAt = t;
-    if (this.#tokens >= 1) {
-      this.#tokens -= 1;
+  /**
+   * Whether a send may go now. The bucket reserves a token for every ask (BucketRateLimiter), so
+   * when it says wait, the pump sleeps until then and the next send uses that token.
+   */
+  #mayTakeToken(): boolean {
+    if (this.#wake !== undefined) return false;
+    if (this.#reserved) {
+      this.#reserved = false;
       return true;
     }
-    if (this.#wake === undefined) {
-      const ms = Math.ceil(((1 - this.#tokens) / this.#rate) * 1000);
-      this.#wake = setTimeout(() => {
-        this.#wake = undefined;
-        this.#pump();
-      }, ms);
-      this.#wake.unref();
-    }
+    const waitMs = this.#bucket.when();
+    if (waitMs <= 0) return true;
+    this.#reserved = true;
+    this.#wake = setTimeout(() => {
+      this.#wake = undefined;
+      this.#pump();
+    }, Math.ceil(waitMs));
+    this.#wake.unref();
     return false;
   }
 
@@ -261,7 +258,7 @@ export class BackgroundEventRecorder implements EventRecorder {
         break;
       }
       if (!entry) return;
-      if (!this.#direct && !this.#takeToken()) return;
+      if (!this.#direct && !this.#mayTakeToken()) return;
       const [key, next] = entry;
       this.#queue.delete(key);
       this.#sending.add(key);

@@ -86,11 +86,11 @@ export class JitteredExponentialRateLimiter<T> implements RateLimiter<T> {
 export class BucketRateLimiter<T> implements RateLimiter<T> {
   readonly #qps: number;
   readonly #burst: number;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, "monotonicMs">;
   #tokens: number;
   #last: number;
 
-  constructor(qps: number, burst: number, clock: Clock) {
+  constructor(qps: number, burst: number, clock: Pick<Clock, "monotonicMs">) {
     if (!(qps > 0)) throw new RangeError(`qps must be > 0, got ${qps}`);
     if (!(burst >= 1)) throw new RangeError(`burst must be >= 1, got ${burst}`);
     this.#qps = qps;
