@@ -232,9 +232,11 @@ try {
     });
     log(`rss with ${MEM_N}`);
     const memPort = await freePort();
-    if (values["heap-snapshot"]) process.env.AKSNAP_NODE_FLAGS = `${NODE_FLAGS.join(" ")} --heapsnapshot-signal=SIGUSR2`;
+    const flags = process.env.AKSNAP_NODE_FLAGS;
+    if (values["heap-snapshot"]) process.env.AKSNAP_NODE_FLAGS = `${flags ?? NODE_FLAGS.join(" ")} --heapsnapshot-signal=SIGUSR2`;
     const full = spawn("mem", { "metrics-bind-address": `127.0.0.1:${memPort}` });
-    delete process.env.AKSNAP_NODE_FLAGS;
+    if (flags === undefined) delete process.env.AKSNAP_NODE_FLAGS;
+    else process.env.AKSNAP_NODE_FLAGS = flags;
     const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
     const where = await memoryBreakdown(full.child.pid ?? 0, memPort);
     if (values["heap-snapshot"]) {

@@ -156,7 +156,7 @@ export function createArmClients(opts: ArmClientsOptions): ArmClients {
  * loads Node's bundled undici, http2 and web streams on the first ARM request (≈ 10 MiB RSS, as in
  * src/runtime/http-facade.ts).
  */
-export function withoutFormData<C extends { pipeline: Pipeline }>(client: C): C {
+function withoutFormData<C extends { pipeline: Pipeline }>(client: C): C {
   client.pipeline.removePolicy({ name: pipelineSdk.formDataPolicyName });
   return client;
 }
