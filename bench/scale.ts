@@ -44,6 +44,7 @@ const { values } = parseArgs({
     "rss-only": { type: "boolean" },
     "cpu-prof": { type: "string" },
     "heap-snapshot": { type: "boolean" },
+    "rss-watch": { type: "string" },
   },
 });
 const N = Number(values.objects ?? 1000);
@@ -117,14 +118,18 @@ async function memoryBreakdown(pid: number, metricsPort?: number): Promise<strin
   const parts = [...sums].filter(([, v]) => v >= 0.5).map(([k, v]) => `${k} ${v.toFixed(0)}`);
   if (metricsPort !== undefined) {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    const spaces: string[] = [];
-    let committed = 0;
+    const bySpace = new Map<string, { used: number; total: number }>();
     for (const line of text.split("\n")) {
       const m = /^nodejs_heap_space_size_(total|used)_bytes\{space="([^"]+)"\} (\S+)/.exec(line);
-      if (m?.[1] === "total") committed += Number(m[3]);
-      if (m?.[1] === "used" && Number(m[3]) >= 512 * 1024) spaces.push(`${m[2]} ${(Number(m[3]) / 2 ** 20).toFixed(1)}`);
+      if (!m?.[1] || !m[2]) continue;
+      const s = bySpace.get(m[2]) ?? { used: 0, total: 0 };
+      s[m[1] as "used" | "total"] = Number(m[3]) / 2 ** 20;
+      bySpace.set(m[2], s);
     }
-    parts.push(`V8 heap committed ${(committed / 2 ** 20).toFixed(0)} (used by space: ${spaces.join(", ")})`);
+    const committed = [...bySpace.values()].reduce((a, s) => a + s.total, 0);
+    const spaces = [...bySpace].filter(([, s]) => s.total >= 0.5);
+    const shown = spaces.map(([k, s]) => `${k} ${s.used.toFixed(1)}/${s.total.toFixed(1)}`);
+    parts.push(`V8 heap committed ${committed.toFixed(0)} (used/committed by space: ${shown.join(", ")})`);
   }
   return parts.join(", ");
 }
@@ -239,6 +244,15 @@ try {
     else process.env.AKSNAP_NODE_FLAGS = flags;
     const rssFull = await settledRss(full.child.pid ?? 0, 120_000);
     const where = await memoryBreakdown(full.child.pid ?? 0, memPort);
+    if (values["rss-watch"]) {
+      // How RSS moves after it first settled (V8's memory reducer, resyncs): one line per 10 s.
+      const until = performance.now() + parseDuration(values["rss-watch"], "rss-watch");
+      while (performance.now() < until) {
+        await sleep(10_000);
+        const breakdown = await memoryBreakdown(full.child.pid ?? 0, memPort);
+        log(`rss ${rssMiB(full.child.pid ?? 0).toFixed(0)} MiB: ${breakdown}`);
+      }
+    }
     if (values["heap-snapshot"]) {
       full.child.kill("SIGUSR2");
       await sleep(20_000); // written to the current directory (Heap.*.heapsnapshot)

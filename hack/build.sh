@@ -4,13 +4,14 @@
 # with Node's type stripping costs ≈ 25 MiB RSS per process (the stripper itself is loaded);
 # development and the tests in-process still run src/*.ts directly.
 # Cached: nothing is done when dist/ is newer than every input (a deleted file changes its
-# directory's mtime, so that rebuilds too). Types are not checked here (`make typecheck` does it):
+# directory's mtime, so that rebuilds too). Also native/malloc-trim.c into dist/native/ (glibc's
+# malloc_trim for Node, see src/runtime/malloc-trim.ts): needs a C compiler (Debian: gcc). Types are not checked here (`make typecheck` does it):
 # tsc --noCheck only emits, in a few seconds. Safe to call concurrently (flock); the new tree
 # replaces the old one by rename, so a running operator never sees a half-written dist/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$root/dist/.built
-inputs=("$root/src" "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/package.json" "$0")
+inputs=("$root/src" "$root/native" "$root/tsconfig.json" "$root/tsconfig.build.json" "$root/package.json" "$0")
 fresh() { [ -f "$stamp" ] && [ -z "$(find "${inputs[@]}" -newer "$stamp" -print -quit)" ]; }
 fresh && exit 0
 exec 9>"$root/.build.lock"
@@ -20,6 +21,10 @@ t0=$(date +%s%N)
 tmp=$root/.dist-new-$$
 trap 'rm -rf "$tmp"' EXIT
 node "$root/node_modules/typescript/bin/tsc" -p "$root/tsconfig.build.json" --noCheck --sourceMap false --outDir "$tmp"
+command -v cc >/dev/null || { echo "build: need a C compiler for native/malloc-trim.c (apt-get install gcc)" >&2; exit 1; }
+mkdir -p "$tmp/native"
+cc -O2 -Wall -Wextra -Werror -shared -fPIC -DNAPI_VERSION=8 -I "$root/node_modules/node-api-headers/include" \
+  -o "$tmp/native/malloc-trim.node" "$root/native/malloc-trim.c"
 touch "$tmp/.built"
 rm -rf "$root/.dist-old"
 [ -d "$root/dist" ] && mv "$root/dist" "$root/.dist-old"

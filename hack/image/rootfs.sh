@@ -4,6 +4,7 @@
 #   /lib*, /usr/lib*      the shared libraries `ldd` names for it, and the loader
 #   /app/dist/src, /app/node_modules   the operator compiled to JavaScript (hack/build.sh; no type
 #                         stripping at run time) and its production dependencies only (npm ci --omit=dev)
+#   /app/dist/native      its malloc_trim addon (native/malloc-trim.c, built by hack/build.sh)
 #   /etc/passwd, /etc/group   a non-root user 65532 (nonroot)
 #   /etc/ssl/certs/ca-certificates.crt   CA certificates
 # Usage: hack/image/rootfs.sh OUT. Inputs are cached under ~/.cache/aksnap/image (warm builds do no download).
@@ -43,6 +44,7 @@ if ldd "$node" | grep -q "not found"; then echo "rootfs: unresolved libraries: $
 bash "$root/hack/build.sh"
 mkdir -p "$out/app/dist"
 cp -r "$root/dist/src" "$out/app/dist/src"
+cp -r "$root/dist/native" "$out/app/dist/native"
 cp "$root/package.json" "$root/package-lock.json" "$out/app/"
 (cd "$out/app" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error >&2)
 # Never loaded at run time: source maps, type declarations and TypeScript sources (Node does not strip

@@ -127,6 +127,8 @@ describe("operator image", () => {
     const code = podman(img, ["inspect", "--format", "{{.State.ExitCode}}", container]);
     expect(code, logs()).toBe("0");
     expect(logs()).toContain('"msg":"stopped"');
+    // The image's node has --expose-gc and dist/native/malloc-trim.node loads (glibc copied with node).
+    expect(logs()).not.toMatch(/running without (malloc_trim|--expose-gc)/);
     console.log(`[image] container run: Ready + probes + metrics in ${tStop - t0} ms, SIGTERM to exit 0 in ${Date.now() - tStop} ms`);
   });
 
