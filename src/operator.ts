@@ -160,7 +160,7 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   if (typeof trim === "string") log.info({ reason: trim }, "running without malloc_trim");
   const collect = compactingGc();
   if (!collect) log.info("running without --expose-gc: V8 compacts its heap on its own schedule");
-  manager.addRunnable(memoryReleaser({ trim: typeof trim === "string" ? undefined : trim, collect, clock, log }));
+  if (typeof trim !== "string" || collect) manager.addRunnable(memoryReleaser({ trim: typeof trim === "string" ? undefined : trim, collect, clock, log }));
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {
