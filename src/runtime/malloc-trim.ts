@@ -11,11 +11,13 @@
 // NODE_FLAGS) compacts and releases them at once.
 //
 // When: every checkIntervalMs, if the event loop was mostly idle over the interval and enough work
-// ran since the last release. Once after every burst, not in the middle of one (pages it returns
-// would be faulted straight back in), and never while nothing happens. For 10,000 objects the GC
-// takes tens of milliseconds and the trim about one.
+// ran since the last release, or V8 has grown its heap well beyond what it uses (shouldRelease).
+// Once after every burst, not in the middle of one (pages it returns would be faulted straight back
+// in), and never while nothing runs. For 10,000 objects the GC takes tens of milliseconds and the
+// trim about one.
 import { createRequire } from "node:module";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import type { Runnable } from "./manager.ts";
@@ -38,15 +40,6 @@ export function loadMallocTrim(url: URL = ADDON_URL): MallocTrim | string {
   }
 }
 
-export interface TrimPolicy {
-  /** Trim only when the event loop was busy less than this share of the last interval. */
-  maxUtilization: number;
-  /** ...and at least this much event-loop time (ms) ran since the last trim. */
-  minActiveMs: number;
-}
-
-export const DEFAULT_TRIM_POLICY: TrimPolicy = { maxUtilization: 0.2, minActiveMs: 1_000 };
-
 /** A full, compacting GC that releases emptied pages (V8's last-resort flavor), if gc is exposed. */
 export function compactingGc(): (() => void) | undefined {
   const gc = (globalThis as { gc?: (options?: object) => void }).gc;
@@ -54,9 +47,39 @@ export function compactingGc(): (() => void) | undefined {
   return () => gc({ type: "major", execution: "sync", flavor: "last-resort" });
 }
 
-/** Pure: trim now? `utilization` is the last interval's, `activeSinceTrimMs` includes it. */
-export function shouldTrim(policy: TrimPolicy, utilization: number, activeSinceTrimMs: number): boolean {
-  return utilization < policy.maxUtilization && activeSinceTrimMs >= policy.minActiveMs;
+export interface ReleasePolicy {
+  /** Release only when the event loop was busy less than this share of the last interval. */
+  maxUtilization: number;
+  /** ...and at least this much event-loop time (ms) ran since the last release... */
+  minActiveMs: number;
+  /**
+   * ...or V8 holds at least this much heap (MiB) it does not use (committed − used), the last
+   * release is minSpacingMs old and a tenth of minActiveMs ran since: the work right after a burst
+   * (the first verifications' ARM listing, with 10,000 objects) can grow the heap by ≈ 10 MiB
+   * without adding up to minActiveMs.
+   */
+  minSlackMiB: number;
+  minSpacingMs: number;
+}
+
+export const DEFAULT_RELEASE_POLICY: ReleasePolicy = { maxUtilization: 0.2, minActiveMs: 1_000, minSlackMiB: 8, minSpacingMs: 5_000 };
+
+/** What the releaser saw over the last interval. */
+export interface ReleaseState {
+  utilization: number;
+  /** Event-loop ms since the last release (or the start), the last interval included. */
+  activeMs: number;
+  /** V8 heap committed − used, MiB. */
+  slackMiB: number;
+  /** Since the last release (or the start). */
+  sinceReleaseMs: number;
+}
+
+/** Pure: release now? */
+export function shouldRelease(policy: ReleasePolicy, s: ReleaseState): boolean {
+  if (s.utilization >= policy.maxUtilization) return false;
+  if (s.activeMs >= policy.minActiveMs) return true;
+  return s.slackMiB >= policy.minSlackMiB && s.sinceReleaseMs >= policy.minSpacingMs && s.activeMs >= policy.minActiveMs / 10;
 }
 
 export interface MemoryReleaseOptions {
@@ -67,17 +90,25 @@ export interface MemoryReleaseOptions {
   clock: Clock;
   log: Logger;
   checkIntervalMs?: number;
-  policy?: TrimPolicy;
+  policy?: ReleasePolicy;
   /** Cumulative event-loop idle and active ms (perf_hooks); injectable for tests. */
   eventLoop?: () => Pick<EventLoopUtilization, "idle" | "active">;
+  /** V8 heap committed − used, bytes. */
+  heapSlack?: () => number;
   rss?: () => number;
+}
+
+function v8HeapSlack(): number {
+  const h = getHeapStatistics();
+  return h.total_heap_size - h.used_heap_size;
 }
 
 /** A runnable (every replica: a standby's informers allocate too) that releases memory after bursts. */
 export function memoryReleaser(opts: MemoryReleaseOptions): Runnable {
   const interval = opts.checkIntervalMs ?? 2_000;
-  const policy = opts.policy ?? DEFAULT_TRIM_POLICY;
+  const policy = opts.policy ?? DEFAULT_RELEASE_POLICY;
   const eventLoop = opts.eventLoop ?? (() => performance.eventLoopUtilization());
+  const heapSlack = opts.heapSlack ?? v8HeapSlack;
   const rss = opts.rss ?? (() => process.memoryUsage.rss());
   return {
     name: "memory-release",
@@ -85,7 +116,8 @@ export function memoryReleaser(opts: MemoryReleaseOptions): Runnable {
     async start(signal) {
       let last = eventLoop();
       // The process's start (module loading, the informers' LISTs) counts as the first burst.
-      let activeSinceTrim = last.active;
+      let activeMs = last.active;
+      let releasedAt = opts.clock.monotonicMs();
       while (!signal.aborted) {
         await opts.clock.sleep(interval, signal);
         if (signal.aborted) return;
@@ -93,17 +125,24 @@ export function memoryReleaser(opts: MemoryReleaseOptions): Runnable {
         const active = now.active - last.active;
         const total = active + now.idle - last.idle;
         last = now;
-        activeSinceTrim += active;
-        if (!shouldTrim(policy, total > 0 ? active / total : 0, activeSinceTrim)) continue;
-        activeSinceTrim = 0;
+        activeMs += active;
+        const state: ReleaseState = {
+          utilization: total > 0 ? active / total : 0,
+          activeMs,
+          slackMiB: heapSlack() / 2 ** 20,
+          sinceReleaseMs: opts.clock.monotonicMs() - releasedAt,
+        };
+        if (!shouldRelease(policy, state)) continue;
         const before = rss();
         const t0 = performance.now();
         opts.collect?.();
         const t1 = performance.now();
         opts.trim?.();
         const t2 = performance.now();
-        const fields = { releasedMiB: round((before - rss()) / 2 ** 20), gcMs: round(t1 - t0), trimMs: round(t2 - t1) };
+        const fields = { releasedMiB: round((before - rss()) / 2 ** 20), gcMs: round(t1 - t0), trimMs: round(t2 - t1), activeMs: round(activeMs), slackMiB: round(state.slackMiB) };
         opts.log.debug(fields, "released memory after a burst");
+        activeMs = 0;
+        releasedAt = opts.clock.monotonicMs();
       }
     },
   };

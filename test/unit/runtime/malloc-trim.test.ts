@@ -3,65 +3,85 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../../../src/runtime/clock.ts";
-import { DEFAULT_TRIM_POLICY, loadMallocTrim, memoryReleaser, shouldTrim } from "../../../src/runtime/malloc-trim.ts";
+import { DEFAULT_RELEASE_POLICY, loadMallocTrim, memoryReleaser, shouldRelease } from "../../../src/runtime/malloc-trim.ts";
 import { operatorEntry } from "../../harness/operator.ts";
 import { recordingLogger } from "./support/recording-logger.ts";
 
 const repo = join(import.meta.dirname, "../../..");
 
-describe("shouldTrim", () => {
+describe("shouldRelease", () => {
+  const quiet = { utilization: 0.05, activeMs: 0, slackMiB: 0, sinceReleaseMs: 60_000 };
   const rows = [
-    { name: "quiet after a burst", utilization: 0.05, activeMs: 4000, trim: true },
-    { name: "in the middle of a burst", utilization: 0.6, activeMs: 3000, trim: false },
-    { name: "quiet, and little ran since the last trim", utilization: 0.01, activeMs: 400, trim: false },
-    { name: "just at the utilization limit", utilization: DEFAULT_TRIM_POLICY.maxUtilization, activeMs: 4000, trim: false },
-    { name: "just enough work since the last trim", utilization: 0.1, activeMs: DEFAULT_TRIM_POLICY.minActiveMs, trim: true },
+    { name: "quiet after a burst", state: { ...quiet, activeMs: 4000 }, release: true },
+    { name: "in the middle of a burst", state: { ...quiet, utilization: 0.6, activeMs: 3000, slackMiB: 20 }, release: false },
+    { name: "just at the utilization limit", state: { ...quiet, utilization: DEFAULT_RELEASE_POLICY.maxUtilization, activeMs: 4000 }, release: false },
+    { name: "quiet, and little ran since the last release", state: { ...quiet, activeMs: 400 }, release: false },
+    { name: "just enough work since the last release", state: { ...quiet, activeMs: DEFAULT_RELEASE_POLICY.minActiveMs }, release: true },
+    { name: "V8 grew its heap after the last release", state: { ...quiet, activeMs: 240, slackMiB: 10, sinceReleaseMs: 6000 }, release: true },
+    { name: "V8 grew its heap, but the last release was just now", state: { ...quiet, activeMs: 240, slackMiB: 10, sinceReleaseMs: 2000 }, release: false },
+    { name: "slack that nothing ran to create (a GC cannot shrink it)", state: { ...quiet, activeMs: 20, slackMiB: 10 }, release: false },
+    { name: "slack below the limit", state: { ...quiet, activeMs: 240, slackMiB: 5 }, release: false },
   ];
-  it.each(rows)("$name → $trim", ({ utilization, activeMs, trim }) => {
-    expect(shouldTrim(DEFAULT_TRIM_POLICY, utilization, activeMs)).toBe(trim);
+  it.each(rows)("$name → $release", ({ state, release }) => {
+    expect(shouldRelease(DEFAULT_RELEASE_POLICY, state)).toBe(release);
   });
 });
 
 describe("memoryReleaser", () => {
-  /** Runs the trimmer over intervals of 5 s, each with the given active ms; returns the intervals it trimmed after. */
-  async function trimsAfter(activeMsPerInterval: number[]): Promise<number[]> {
+  /** One check interval (5 s): event-loop ms busy in it, and V8's unused heap at its end. */
+  interface Interval {
+    active: number;
+    slackMiB?: number;
+  }
+
+  /** Runs the releaser over the intervals; returns the intervals (1-based) it released after. */
+  async function releasesAfter(intervals: Interval[]): Promise<number[]> {
     const clock = new ManualClock();
     const loop = { idle: 0, active: 0 };
-    const trimmed: number[] = [];
+    const released: number[] = [];
     const calls: string[] = [];
-    let interval = 0;
+    let n = 0;
+    let slack = 0;
     const runnable = memoryReleaser({
       collect: () => calls.push("gc"),
-      trim: () => (calls.push("trim"), trimmed.push(interval), true),
+      trim: () => (calls.push("trim"), released.push(n), true),
       clock,
       log: recordingLogger(),
       checkIntervalMs: 5_000,
       eventLoop: () => ({ ...loop }),
+      heapSlack: () => slack * 2 ** 20,
       rss: () => 0,
     });
     const stop = new AbortController();
     const done = runnable.start(stop.signal);
-    for (const active of activeMsPerInterval) {
-      interval++;
+    for (const { active, slackMiB } of intervals) {
+      n++;
       loop.active += active;
       loop.idle += 5_000 - active;
+      slack = slackMiB ?? 0;
       await clock.advance(5_000);
     }
     stop.abort();
     await done;
     // V8 first (a GC frees the native memory of dead buffers), then malloc.
-    expect(calls).toEqual(trimmed.flatMap(() => ["gc", "trim"]));
-    return trimmed;
+    expect(calls).toEqual(released.flatMap(() => ["gc", "trim"]));
+    return released;
   }
 
+  const busy = (...active: number[]): Interval[] => active.map((a) => ({ active: a }));
   const rows = [
-    { name: "once after a burst, not again while idle", active: [4000, 4500, 100, 0, 0, 0], want: [3] },
-    { name: "never while nothing runs", active: [0, 10, 0, 20, 0], want: [] },
-    { name: "small work adds up to one trim", active: [400, 400, 400, 0], want: [3] },
-    { name: "after each of two bursts", active: [4000, 50, 0, 4000, 50], want: [2, 5] },
+    { name: "once after a burst, not again while idle", intervals: busy(4000, 4500, 100, 0, 0, 0), want: [3] },
+    { name: "never while nothing runs", intervals: busy(0, 10, 0, 20, 0), want: [] },
+    { name: "when small work adds up", intervals: busy(400, 400, 400, 0), want: [3] },
+    { name: "after each of two bursts", intervals: busy(4000, 50, 0, 4000, 50), want: [2, 5] },
+    {
+      name: "again when the work after a burst grew V8's heap, but not for slack alone",
+      intervals: [{ active: 4000 }, { active: 50 }, { active: 240, slackMiB: 10 }, { active: 0, slackMiB: 10 }, { active: 0, slackMiB: 10 }],
+      want: [2, 3],
+    },
   ];
-  it.each(rows)("trims $name", async ({ active, want }) => {
-    expect(await trimsAfter(active)).toEqual(want);
+  it.each(rows)("releases $name", async ({ intervals, want }) => {
+    expect(await releasesAfter(intervals)).toEqual(want);
   });
 
   it("runs on every replica (a standby's informers allocate too)", () => {
