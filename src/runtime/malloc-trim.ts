@@ -17,6 +17,7 @@
 // trim about one.
 import { createRequire } from "node:module";
 import { performance, type EventLoopUtilization } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { getHeapStatistics } from "node:v8";
 import type { Clock } from "./clock.ts";
 import type { Logger } from "./logger.ts";
@@ -30,10 +31,11 @@ export const ADDON_URL = new URL("../../native/malloc-trim.node", import.meta.ur
 
 /** The addon, or why it could not load (not built, not glibc, not Linux). */
 export function loadMallocTrim(url: URL = ADDON_URL): MallocTrim | string {
+  const path = fileURLToPath(url);
   try {
-    const addon: unknown = createRequire(import.meta.url)(url.pathname);
+    const addon: unknown = createRequire(import.meta.url)(path);
     const fn = (addon as { mallocTrim?: unknown } | null)?.mallocTrim;
-    if (typeof fn !== "function") return `${url.pathname} has no mallocTrim function`;
+    if (typeof fn !== "function") return `${path} has no mallocTrim function`;
     return () => (fn as () => unknown)() === true;
   } catch (e) {
     return e instanceof Error ? e.message.split("\n")[0] ?? e.message : String(e);
