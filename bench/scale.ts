@@ -9,10 +9,11 @@
 //   4. ARM calls per Ready object-hour: a restarted operator at a short resync period, scaled to 1 h;
 //   5. operator RSS (/proc/<pid>/status VmRSS) idle and with --memory-objects Ready objects.
 //   node bench/scale.ts [--objects 1000] [--memory-objects 10000] [--resync 20s] [--window 40s] [--concurrency 16]
-//     [--workers N] [--apply-only] [--cpu-prof DIR] [--heap-snapshot]
+//     [--workers N] [--apply-only] [--cpu-prof DIR] [--heap-snapshot] [--rss-watch DURATION]
 //   node bench/scale.ts --rss-only [--memory-objects 10000]   (5. alone: a minute or two)
 //   --heap-snapshot: the operator with --memory-objects writes a V8 heap snapshot to the current
 //   directory once its RSS has settled. AKSNAP_NODE_FLAGS replaces the operator's Node flags.
+//   --rss-watch DURATION: after that RSS settled, prints it and where it is every 10 s for DURATION.
 //   --apply-only: only 1 and 2 (the floor and apply→Ready), with where the time went: apiserver
 //   requests per object by verb, CPU seconds per process, the operator's queue wait and reconcile
 //   time. --cpu-prof DIR: the operator of part 2 writes a V8 CPU profile there.

@@ -4,10 +4,11 @@
 # with Node's type stripping costs ≈ 25 MiB RSS per process (the stripper itself is loaded);
 # development and the tests in-process still run src/*.ts directly.
 # Cached: nothing is done when dist/ is newer than every input (a deleted file changes its
-# directory's mtime, so that rebuilds too). Also native/malloc-trim.c into dist/native/ (glibc's
-# malloc_trim for Node, see src/runtime/malloc-trim.ts): needs a C compiler (Debian: gcc). Types are not checked here (`make typecheck` does it):
-# tsc --noCheck only emits, in a few seconds. Safe to call concurrently (flock); the new tree
-# replaces the old one by rename, so a running operator never sees a half-written dist/.
+# directory's mtime, so that rebuilds too). Types are not checked here (`make typecheck` does it):
+# tsc --noCheck only emits, in a few seconds. Also compiles native/malloc-trim.c into dist/native/
+# (glibc's malloc_trim for Node, see src/runtime/malloc-trim.ts): needs a C compiler (Debian: gcc).
+# Safe to call concurrently (flock); the new tree replaces the old one by rename, so a running
+# operator never sees a half-written dist/.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 stamp=$root/dist/.built

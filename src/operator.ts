@@ -19,7 +19,7 @@ import { SystemClock } from "./runtime/clock.ts";
 import { LeaderElector } from "./runtime/leaderelection.ts";
 import { RestLeaseStore } from "./runtime/lease-store-rest.ts";
 import { Manager } from "./runtime/manager.ts";
-import { compactingGc, loadMallocTrim, memoryReleaser } from "./runtime/malloc-trim.ts";
+import { processMemoryReleaser } from "./runtime/malloc-trim.ts";
 import { promControllerMetrics, promLeaderGauge, promWorkQueueMetrics } from "./runtime/metrics-prom.ts";
 import { http } from "./runtime/node-http.ts";
 
@@ -156,12 +156,8 @@ export function createOperator(cfg: Config, opts: { log?: Logger; kubeConfig?: K
   setupVerifier(manager, { ...shared, registry });
   setupRestoreRequestController(manager, { ...shared, exec });
   promLeaderGauge(registry, () => manager.isLeader());
-  const trim = loadMallocTrim();
-  // Both are there in the image and the compiled operator (make build); `node src/main.ts` runs without.
-  if (typeof trim === "string") log.info({ reason: trim }, "running without malloc_trim: glibc keeps freed memory it cannot return by itself");
-  const collect = compactingGc();
-  if (!collect) log.info("running without --expose-gc: V8 compacts its heap on its own schedule");
-  if (typeof trim !== "string" || collect) manager.addRunnable(memoryReleaser({ trim: typeof trim === "string" ? undefined : trim, collect, clock, log }));
+  const releaser = processMemoryReleaser({ clock, log });
+  if (releaser) manager.addRunnable(releaser);
 
   const metricsAddr = parseBindAddress(cfg.metricsAddr);
   if (metricsAddr) {

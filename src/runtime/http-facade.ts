@@ -9,12 +9,12 @@
 // importing those three names from "node:http" would see undefined (nothing here does; the globals
 // WebSocket, CloseEvent and MessageEvent are separate and untouched). Call it before anything
 // imports the Azure SDK (src/main.ts does).
-import { createRequire } from "node:module";
+import { http as nodeHttp } from "./node-http.ts";
 
 export const UNDICI_EXPORTS = ["WebSocket", "CloseEvent", "MessageEvent"] as const;
 
 export async function createHttpFacade(): Promise<void> {
-  const http = createRequire(import.meta.url)("node:http") as Record<string, unknown>;
+  const http = nodeHttp as unknown as Record<string, unknown>;
   const lazy: Array<[string, PropertyDescriptor]> = [];
   for (const name of UNDICI_EXPORTS) {
     const d = Object.getOwnPropertyDescriptor(http, name);

@@ -105,6 +105,20 @@ function v8HeapSlack(): number {
   return h.total_heap_size - h.used_heap_size;
 }
 
+/**
+ * The releaser with what this process has (the addon, gc), each missing half logged; undefined when
+ * it has neither. Both are there in the image and the compiled operator (make build);
+ * `node src/main.ts` runs without.
+ */
+export function processMemoryReleaser(opts: Pick<MemoryReleaseOptions, "clock" | "log">): Runnable | undefined {
+  const trim = loadMallocTrim();
+  const collect = compactingGc();
+  if (typeof trim === "string") opts.log.info({ reason: trim }, "running without malloc_trim: glibc keeps freed memory it cannot return by itself");
+  if (!collect) opts.log.info("running without --expose-gc: V8 compacts its heap on its own schedule");
+  if (typeof trim === "string" && !collect) return undefined;
+  return memoryReleaser({ ...opts, collect, ...(typeof trim === "string" ? {} : { trim }) });
+}
+
 /** A runnable (every replica: a standby's informers allocate too) that releases memory after bursts. */
 export function memoryReleaser(opts: MemoryReleaseOptions): Runnable {
   const interval = opts.checkIntervalMs ?? 2_000;
